@@ -1,0 +1,309 @@
+package simulate
+
+import (
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/netpol/netpol"
+)
+
+// selectable reports whether podSelectors can select ep: pods and templates,
+// but never hostNetwork pods, which act as their node.
+func selectable(ep *netpol.Endpoint) bool {
+	return (ep.Kind == netpol.EndpointPod || ep.Kind == netpol.EndpointTemplate) && !ep.HostNetwork
+}
+
+// labelPeerMatches reports whether a selector peer (not an ipBlock) matches ep.
+func (pr *peer) labelMatches(ep *netpol.Endpoint) bool {
+	if !selectable(ep) {
+		return false
+	}
+	switch pr.kind {
+	case peerPods:
+		return ep.Namespace == pr.namespace && pr.pods.Matches(labels.Set(ep.Labels))
+	case peerNamespaces:
+		return pr.namespaces.Matches(labels.Set(ep.NamespaceLabels))
+	case peerPodsInNamespaces:
+		return pr.namespaces.Matches(labels.Set(ep.NamespaceLabels)) && pr.pods.Matches(labels.Set(ep.Labels))
+	}
+	return false
+}
+
+// inBlock reports whether a is inside the block's CIDR and outside every
+// except. IPv4 and IPv6 never match each other.
+func (pr *peer) inBlock(a netip.Addr) bool {
+	if !a.IsValid() || !pr.cidr.Contains(a) {
+		return false
+	}
+	for _, x := range pr.except {
+		if x.Contains(a) {
+			return false
+		}
+	}
+	return true
+}
+
+// ipBlockMatches reports whether an ipBlock peer matches ep. Externals and
+// node addresses (hostNetwork pods) match by address. Pods match by their
+// primary IP unless Options.IPBlockIgnoresPods. A template, whose pods have
+// no address yet, matches only a block that holds every address pods can get
+// (the nodes' podCIDRs; without nodes, the whole address family) with no
+// except cutting into it.
+func (e *Engine) ipBlockMatches(pr *peer, ep *netpol.Endpoint) bool {
+	switch {
+	case ep.Kind == netpol.EndpointExternal || ep.HostNetwork:
+		return pr.inBlock(ep.IP())
+	case e.opts.IPBlockIgnoresPods:
+		return false
+	case ep.Kind == netpol.EndpointPod:
+		return pr.inBlock(ep.IP())
+	case ep.Kind == netpol.EndpointTemplate:
+		return e.holdsAllPods(pr)
+	}
+	return false
+}
+
+func (e *Engine) holdsAllPods(pr *peer) bool {
+	ranges := e.podRanges
+	if len(ranges) == 0 {
+		all := netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+		if pr.cidr.Addr().Is4() {
+			all = netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+		}
+		ranges = []netip.Prefix{all}
+	}
+	found := false
+	for _, r := range ranges {
+		if r.Addr().Is4() != pr.cidr.Addr().Is4() {
+			continue
+		}
+		found = true
+		if pr.cidr.Bits() > r.Bits() || !pr.cidr.Contains(r.Addr()) {
+			return false
+		}
+		for _, x := range pr.except {
+			if x.Overlaps(r) {
+				return false
+			}
+		}
+	}
+	return found
+}
+
+// podRanges returns the nodes' podCIDRs.
+func podRanges(s *netpol.Snapshot) []netip.Prefix {
+	var out []netip.Prefix
+	for _, n := range s.Nodes {
+		cidrs := n.Spec.PodCIDRs
+		if len(cidrs) == 0 && n.Spec.PodCIDR != "" {
+			cidrs = []string{n.Spec.PodCIDR}
+		}
+		for _, c := range cidrs {
+			if p, err := netip.ParsePrefix(c); err == nil {
+				out = append(out, p.Masked())
+			}
+		}
+	}
+	return out
+}
+
+// nodeAddresses maps every node address to its node's name.
+func nodeAddresses(s *netpol.Snapshot) map[netip.Addr]string {
+	out := map[netip.Addr]string{}
+	for _, n := range s.Nodes {
+		for _, a := range n.Status.Addresses {
+			if a.Type != corev1.NodeInternalIP && a.Type != corev1.NodeExternalIP {
+				continue
+			}
+			if ip, err := netip.ParseAddr(a.Address); err == nil {
+				out[ip.Unmap()] = n.Name
+			}
+		}
+	}
+	return out
+}
+
+// classify sorts endpoints into classes. Endpoints with the same namespace,
+// labels, named ports (and node, where node addresses are endpoints) form a
+// group that every selector treats alike; a group splits into classes by
+// ipBlock membership.
+func (e *Engine) classify(s *netpol.Snapshot) {
+	nodeOf := nodeAddresses(s)
+	nodeAware := false
+	node := make([]string, len(e.endpoints))
+	for i := range e.endpoints {
+		ep := &e.endpoints[i]
+		switch {
+		case ep.HostNetwork:
+			node[i] = ep.NodeName
+		case ep.Kind == netpol.EndpointExternal:
+			node[i] = nodeOf[ep.IP()]
+		}
+		nodeAware = nodeAware || node[i] != ""
+	}
+	groupOf := make([]int, len(e.endpoints))
+	var groups []*group
+	byKey := map[string]int{}
+	for i := range e.endpoints {
+		ep := &e.endpoints[i]
+		if nodeAware && selectable(ep) {
+			node[i] = ep.NodeName
+		}
+		k := groupKey(ep, node[i])
+		g, ok := byKey[k]
+		if !ok {
+			g = len(groups)
+			byKey[k] = g
+			groups = append(groups, &group{rep: EndpointID(i), node: node[i], nodeish: !selectable(ep) && node[i] != ""})
+		}
+		groupOf[i] = g
+	}
+	e.matchGroups(groups)
+	var ipPeers []int32
+	for i := range e.peers {
+		if e.peers[i].kind == peerIPBlock {
+			ipPeers = append(ipPeers, int32(i))
+		}
+	}
+	classKey := map[string]int32{}
+	e.classOf = make([]int32, len(e.endpoints))
+	var key strings.Builder
+	for i := range e.endpoints {
+		ep := &e.endpoints[i]
+		g := groups[groupOf[i]]
+		key.Reset()
+		key.WriteString(strconv.Itoa(groupOf[i]))
+		var matched []int32
+		for _, pi := range ipPeers {
+			if e.ipBlockMatches(&e.peers[pi], ep) {
+				matched = append(matched, pi)
+				key.WriteByte(',')
+				key.WriteString(strconv.Itoa(int(pi)))
+			}
+		}
+		c, ok := classKey[key.String()]
+		if !ok {
+			c = int32(len(e.classes))
+			classKey[key.String()] = c
+			bits := slices.Clone(g.peers)
+			for _, pi := range matched {
+				bits.set(int(pi))
+			}
+			e.classes = append(e.classes, class{
+				rep: EndpointID(i), subject: selectable(ep), nodeish: g.nodeish, node: g.node,
+				ingress: g.ingress, egress: g.egress, peers: bits, ports: ep.Ports,
+			})
+		}
+		e.classOf[i] = c
+	}
+}
+
+// group is a set of endpoints that every label selector treats alike.
+type group struct {
+	rep     EndpointID
+	node    string
+	nodeish bool
+	ingress []int32
+	egress  []int32
+	peers   bitset // label peers only; ipBlocks are per endpoint
+}
+
+func groupKey(ep *netpol.Endpoint, node string) string {
+	var b strings.Builder
+	if !selectable(ep) {
+		b.WriteString("!\x00")
+		b.WriteString(node)
+		return b.String()
+	}
+	b.WriteString(ep.Namespace)
+	b.WriteByte(0)
+	b.WriteString(node)
+	b.WriteByte(0)
+	keys := make([]string, 0, len(ep.Labels))
+	for k := range ep.Labels {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(ep.Labels[k])
+		b.WriteByte(0)
+	}
+	b.WriteByte(1)
+	named := make([]string, 0, len(ep.Ports))
+	for _, p := range ep.Ports {
+		if p.Name != "" {
+			named = append(named, p.Name+"/"+p.Protocol.String()+"/"+strconv.Itoa(int(p.Port)))
+		}
+	}
+	slices.Sort(named)
+	b.WriteString(strings.Join(named, ","))
+	return b.String()
+}
+
+// matchGroups computes, once per group, the label peers that match it and
+// the policies that select it. Pod-only peers and subjects are looked up by
+// namespace; namespace selectors are matched once per namespace.
+func (e *Engine) matchGroups(groups []*group) {
+	podPeers := map[string][]int32{} // namespace -> peerPods
+	var nsPeers []int32              // peerNamespaces, peerPodsInNamespaces
+	for i := range e.peers {
+		switch e.peers[i].kind {
+		case peerPods:
+			podPeers[e.peers[i].namespace] = append(podPeers[e.peers[i].namespace], int32(i))
+		case peerNamespaces, peerPodsInNamespaces:
+			nsPeers = append(nsPeers, int32(i))
+		}
+	}
+	policiesIn := map[string][]int32{}
+	for i := range e.policies {
+		policiesIn[e.policies[i].namespace] = append(policiesIn[e.policies[i].namespace], int32(i))
+	}
+	nsMatched := map[string][]int32{}
+	for _, g := range groups {
+		g.peers = newBitset(len(e.peers))
+		ep := &e.endpoints[g.rep]
+		if !selectable(ep) {
+			continue
+		}
+		matched, ok := nsMatched[ep.Namespace]
+		if !ok {
+			nsl := labels.Set(ep.NamespaceLabels)
+			for _, pi := range nsPeers {
+				if e.peers[pi].namespaces.Matches(nsl) {
+					matched = append(matched, pi)
+				}
+			}
+			nsMatched[ep.Namespace] = matched
+		}
+		pl := labels.Set(ep.Labels)
+		for _, pi := range podPeers[ep.Namespace] {
+			if e.peers[pi].pods.Matches(pl) {
+				g.peers.set(int(pi))
+			}
+		}
+		for _, pi := range matched {
+			if e.peers[pi].kind == peerNamespaces || e.peers[pi].pods.Matches(pl) {
+				g.peers.set(int(pi))
+			}
+		}
+		for _, pi := range policiesIn[ep.Namespace] {
+			p := &e.policies[pi]
+			if !p.subject.Matches(pl) {
+				continue
+			}
+			if p.ingress {
+				g.ingress = append(g.ingress, pi)
+			}
+			if p.egress {
+				g.egress = append(g.egress, pi)
+			}
+		}
+	}
+}
