@@ -28,6 +28,8 @@ func (p Protocol) String() string {
 		return "UDP"
 	case ProtocolSCTP:
 		return "SCTP"
+	case ProtocolICMP:
+		return "ICMP"
 	}
 	return "unknown"
 }
