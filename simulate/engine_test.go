@@ -51,7 +51,7 @@ func TestEvaluate(t *testing.T) {
 		{"ipblock matches pod", []string{ipblock("y", "10.0.0.0/16", "10.0.0.2/32")}, simulate.Options{}, "x/a", "y/b", "TCP/80", simulate.Allowed, "ipBlock matches pod IPs"},
 		{"ipblock except", []string{ipblock("y", "10.0.0.0/16", "10.0.0.2/32")}, simulate.Options{}, "x/b", "y/b", "TCP/80", simulate.Denied, "except"},
 		{"ipblock ignores pods", []string{ipblock("y", "10.0.0.0/16", "10.0.0.2/32")}, simulate.Options{IPBlockIgnoresPods: true}, "x/a", "y/b", "TCP/80", simulate.Denied, "ipblock-matches-pods=false"},
-		{"ipblock external", []string{ipblock("y", "192.0.2.0/24", "10.0.0.2/32")}, simulate.Options{Externals: []netip.Addr{ext}}, "192.0.2.10", "y/b", "TCP/80", simulate.Allowed, ""},
+		{"ipblock external", []string{ipblock("y", "192.0.2.0/24", "192.0.2.128/25")}, simulate.Options{Externals: []netip.Addr{ext}}, "192.0.2.10", "y/b", "TCP/80", simulate.Allowed, ""},
 		{"ipv6 block never matches v4", []string{ipblock("y", "::/0", "::1/128")}, simulate.Options{Externals: []netip.Addr{ext}}, "192.0.2.10", "y/b", "TCP/80", simulate.Denied, ""},
 		{"named port resolves on destination", []string{ports("y", "port: http")}, simulate.Options{}, "x/a", "y/b", "TCP/81", simulate.Allowed, ""},
 		{"named port wrong number", []string{ports("y", "port: http")}, simulate.Options{}, "x/a", "y/b", "TCP/80", simulate.Denied, "http/TCP (81 on y/b)"},
