@@ -18,7 +18,17 @@ func selectable(ep *netpol.Endpoint) bool {
 	return (ep.Kind == netpol.EndpointPod || ep.Kind == netpol.EndpointTemplate) && !ep.HostNetwork
 }
 
-// labelPeerMatches reports whether a selector peer (not an ipBlock) matches ep.
+// policyPorts returns the ports that named ports resolve on: a pod's or
+// template's container ports; none for an endpoint that acts as a node or
+// lies outside the cluster.
+func policyPorts(ep *netpol.Endpoint) []netpol.Port {
+	if !selectable(ep) {
+		return nil
+	}
+	return ep.Ports
+}
+
+// labelMatches reports whether a selector peer (not an ipBlock) matches ep.
 func (pr *peer) labelMatches(ep *netpol.Endpoint) bool {
 	if !selectable(ep) {
 		return false
@@ -196,7 +206,7 @@ func (e *Engine) classify(s *netpol.Snapshot) {
 			}
 			e.classes = append(e.classes, class{
 				rep: EndpointID(i), subject: selectable(ep), nodeish: g.nodeish, node: g.node,
-				ingress: g.ingress, egress: g.egress, peers: bits, ports: ep.Ports,
+				ingress: g.ingress, egress: g.egress, peers: bits, ports: policyPorts(ep),
 			})
 		}
 		e.classOf[i] = c

@@ -106,7 +106,7 @@ func (e *Engine) traceRule(r *rule, index int, other, dst *netpol.Endpoint, p ne
 	}
 	portOK := r.allPorts
 	for i := range r.ports {
-		ok := r.ports[i].matches(p, dst.Ports)
+		ok := r.ports[i].matches(p, policyPorts(dst))
 		portOK = portOK || ok
 		rt.Ports = append(rt.Ports, Check{ok, portText(&r.ports[i], dst)})
 	}
@@ -188,7 +188,7 @@ func portText(pm *portMatch, dst *netpol.Endpoint) string {
 		return strconv.Itoa(int(pm.first)) + "-" + strconv.Itoa(int(pm.last)) + "/" + pm.protocol.String()
 	}
 	var nums []string
-	for _, p := range dst.Ports {
+	for _, p := range policyPorts(dst) {
 		if p.Name == pm.name && p.Protocol == pm.protocol {
 			nums = append(nums, strconv.Itoa(int(p.Port)))
 		}

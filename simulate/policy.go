@@ -155,16 +155,15 @@ func compilePeer(ns string, p *networkingv1.NetworkPolicyPeer) (peer, error) {
 	switch {
 	case p.IPBlock != nil:
 		cp := peer{kind: peerIPBlock}
-		if cp.cidr, err = netip.ParsePrefix(p.IPBlock.CIDR); err != nil {
+		if cp.cidr, err = ParseIPBlockCIDR(p.IPBlock.CIDR); err != nil {
 			return cp, err
 		}
-		cp.cidr = cp.cidr.Masked()
 		for _, e := range p.IPBlock.Except {
-			x, err := netip.ParsePrefix(e)
+			x, err := ParseIPBlockCIDR(e)
 			if err != nil {
 				return cp, err
 			}
-			cp.except = append(cp.except, x.Masked())
+			cp.except = append(cp.except, x)
 		}
 		return cp, nil
 	case p.PodSelector != nil && p.NamespaceSelector != nil:
