@@ -1,0 +1,113 @@
+package graph
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/netpol/netpol"
+)
+
+// Outcome says how an endpoint resolved.
+type Outcome uint8
+
+// The outcomes of Resolver.Endpoint. The zero value is Unresolvable.
+const (
+	// Unresolvable: the endpoint carries nothing to resolve (no pod, no
+	// valid address, no reserved identity).
+	Unresolvable Outcome = iota
+	// Resolved: the node is known.
+	Resolved
+	// Pending: the endpoint is a cluster endpoint (it carries a namespace,
+	// labels or a cluster security identity) whose pod is not known yet. It
+	// never becomes an invented workload; it may resolve later, once its
+	// address or identity is seen with a pod.
+	Pending
+)
+
+// Cilium's security identities below minClusterIdentity are reserved (host,
+// world, health...); those from localIdentityScope up are node-local CIDR
+// identities. Neither names a workload.
+const (
+	minClusterIdentity = 256
+	localIdentityScope = 1 << 24
+)
+
+func clusterIdentity(id uint32) bool {
+	return id >= minClusterIdentity && id < localIdentityScope
+}
+
+// Endpoint resolves one side of a flow, in this order: a pod name (see
+// Pod); a reserved identity other than world; the address of a snapshot
+// pod; a snapshot node's address, which becomes the reserved host when it is
+// the observer's (the node that reported the flow) and remote-node
+// otherwise; an address or identity learned from other flows; a cluster
+// endpoint still unknown (Pending); the reserved world without an address;
+// else the address as an External node. now is the flow's time.
+func (r *Resolver) Endpoint(ep *netpol.FlowEndpoint, observer string, now time.Time) (Node, Outcome) {
+	if ep.Pod != "" && ep.Namespace != "" {
+		return r.Pod(ep.Namespace, ep.Pod, ep.Labels, ep.Workload, now), Resolved
+	}
+	if ep.Reserved != netpol.ReservedNone && ep.Reserved != netpol.ReservedWorld {
+		return ReservedNode(ep.Reserved), Resolved
+	}
+	ip := ep.IP.Unmap().WithZone("")
+	if ip.IsValid() && ep.Reserved != netpol.ReservedWorld {
+		if k, ok := r.podByIP[ip]; ok {
+			return r.Pod(k.ns, k.name, nil, netpol.WorkloadRef{}, now), Resolved
+		}
+		if node, ok := r.nodeByIP[ip]; ok {
+			if observer != "" && node == observer {
+				return ReservedNode(netpol.ReservedHost), Resolved
+			}
+			return ReservedNode(netpol.ReservedRemoteNode), Resolved
+		}
+		if n, ok := r.Learned(ip, ep.Identity); ok {
+			return n, Resolved
+		}
+	}
+	if ep.Reserved == netpol.ReservedNone && (ep.Namespace != "" || len(ep.Labels) > 0 || clusterIdentity(ep.Identity)) {
+		return Node{}, Pending
+	}
+	if !ip.IsValid() {
+		if ep.Reserved == netpol.ReservedWorld {
+			return ReservedNode(netpol.ReservedWorld), Resolved
+		}
+		return Node{}, Unresolvable
+	}
+	return ExternalNode(ip), Resolved
+}
+
+// Learn records that ep, resolved to the workload or pod n from its pod
+// name, has ep's address and security identity, so that endpoints carrying
+// only one of them resolve to n. An address moves to the last pod seen with
+// it; an identity seen with two workloads resolves no more.
+func (r *Resolver) Learn(ep *netpol.FlowEndpoint, n Node) {
+	if !n.IsWorkload() || ep.Pod == "" {
+		return
+	}
+	if ip := ep.IP.Unmap().WithZone(""); ip.IsValid() {
+		if old, ok := r.learnedIP[ip]; !ok || old != n {
+			r.learnedIP[ip] = n
+		}
+	}
+	if clusterIdentity(ep.Identity) {
+		old, ok := r.learnedID[ep.Identity]
+		switch {
+		case !ok:
+			r.learnedID[ep.Identity] = n
+		case old != n && old != Node{}:
+			r.learnedID[ep.Identity] = Node{}
+		}
+	}
+}
+
+// Learned returns the node learned for address ip, else for identity id.
+func (r *Resolver) Learned(ip netip.Addr, id uint32) (Node, bool) {
+	if n, ok := r.learnedIP[ip.Unmap().WithZone("")]; ok {
+		return n, true
+	}
+	if n, ok := r.learnedID[id]; ok && n != (Node{}) && clusterIdentity(id) {
+		return n, true
+	}
+	return Node{}, false
+}
