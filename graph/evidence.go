@@ -2,6 +2,7 @@ package graph
 
 import (
 	"cmp"
+	"math"
 	"net/netip"
 	"time"
 
@@ -67,7 +68,8 @@ type PortStats struct {
 }
 
 // merge adds o's evidence to p: counts add, the window widens, and the
-// earlier sample wins. It is associative and commutative.
+// earlier sample wins. It is associative and commutative; counts
+// saturate at math.MaxInt64.
 func (p *PortStats) merge(o *PortStats) {
 	if o.Count == 0 {
 		return
@@ -76,7 +78,11 @@ func (p *PortStats) merge(o *PortStats) {
 		*p = *o
 		return
 	}
-	p.Count += o.Count
+	if p.Count > math.MaxInt64-o.Count {
+		p.Count = math.MaxInt64 // saturate: still associative for counts >= 0
+	} else {
+		p.Count += o.Count
+	}
 	if o.FirstSeen.Before(p.FirstSeen) {
 		p.FirstSeen = o.FirstSeen
 	}
