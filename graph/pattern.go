@@ -7,32 +7,39 @@ import (
 )
 
 // The pod-name patterns of controllers, used when neither the snapshot nor
-// the flow source names a pod's workload. Each pattern needs a confirmation
-// before it is believed, because a bare pod can have any name:
+// the flow source names a pod's workload. A bare pod can have any name, so
+// each pattern needs support before it is believed. Labels help only when
+// present: Cilium leaves the controller labels (pod-template-hash,
+// controller-revision-hash, pod-template-generation, the StatefulSet pod
+// name and index) out of the identity labels that Hubble reports, so their
+// absence says nothing.
 //
 //   - Deployment: "<deployment>-<pod-template-hash>-<suffix>". The
 //     ReplicaSet is named "<deployment>-<hash>"; the hash is 1 to 10
 //     characters and the suffix 5 characters of the alphabet the API server
-//     draws generated names from (no vowels, no 0, 1 or 3). Confirmed by a
-//     pod-template-hash label equal to the hash, or, when the source gave no
-//     labels at all, by the snapshot holding that Deployment or by the hash
-//     being 6 to 10 such characters.
-//   - StatefulSet: "<statefulset>-<ordinal>". Confirmed by the
+//     draws generated names from (no vowels, no 0, 1 or 3). Believed when a
+//     pod-template-hash label equals the hash; refused when it differs;
+//     otherwise believed when the snapshot holds that Deployment or the hash
+//     has 6 to 10 such characters (a uint32 hash has fewer than 6 digits
+//     once in 40,000; a hand-chosen word rarely avoids every vowel).
+//   - StatefulSet: "<statefulset>-<ordinal>". Believed on the
 //     statefulset.kubernetes.io/pod-name label equal to the pod name or the
-//     apps.kubernetes.io/pod-index label equal to the ordinal, or by the
-//     snapshot holding that StatefulSet. Without either it stays a pod:
-//     "web-1" is as likely a hand-named pod.
-//   - DaemonSet: "<daemonset>-<suffix>". Confirmed by the
+//     apps.kubernetes.io/pod-index label equal to the ordinal, or the
+//     snapshot holding that StatefulSet. Otherwise it stays a pod: "web-1" is
+//     as likely a hand-named pod.
+//   - DaemonSet: "<daemonset>-<suffix>". Believed on the
 //     pod-template-generation and controller-revision-hash labels together
-//     (only DaemonSet pods carry both), or by the snapshot.
+//     (only DaemonSet pods carry both), or the snapshot holding it.
+//     Otherwise it stays a pod: Job pods, ReplicaSets without a Deployment
+//     and operators' generated names share the shape.
 //   - Job: the job-name (or batch.kubernetes.io/job-name) label names the
-//     Job; "<job>-<suffix>" is also confirmed by a Job in the snapshot.
+//     Job (Cilium keeps job-name); "<job>-<suffix>" is also believed when
+//     the snapshot holds the Job.
 //   - CronJob: a Job named "<cronjob>-<minutes>", where minutes is the
 //     scheduled time in minutes since the Unix epoch, 8 or more digits,
-//     between 2015 and a day after the flow. Confirmed by the snapshot
-//     holding that CronJob, or by the number being such a time: names ending
-//     in a date (yyyymmdd, before 21000000) fall before 2015 and are left
-//     alone.
+//     between 2015 and a day after the flow. Believed when the snapshot
+//     holds that CronJob or the number is such a time: names ending in a
+//     date (yyyymmdd, below 21000000) fall before 2015 and are left alone.
 
 // The labels controllers put on their pods.
 const (
@@ -150,9 +157,9 @@ func (r *Resolver) deploymentPattern(ns, rest, suffix string, labels map[string]
 	if !ok || !generated(hash, 1, 10) {
 		return Node{}, false
 	}
-	switch {
-	case labels != nil && labels[labelPodTemplateHash] == hash,
-		labels == nil && (r.hasWorkload(KindDeployment, ns, deploy) || generated(hash, 6, 10)):
+	switch have := labels[labelPodTemplateHash]; {
+	case have == hash,
+		have == "" && (r.hasWorkload(KindDeployment, ns, deploy) || generated(hash, 6, 10)):
 		return WorkloadNode(KindDeployment, ns, deploy), true
 	}
 	return Node{}, false

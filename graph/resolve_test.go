@@ -90,6 +90,8 @@ func TestResolverEndpoint(t *testing.T) {
 		{"pattern deployment label", ep("shop/front-6b8f9c7d5-k2m9p{pod-template-hash=6b8f9c7d5}"), "", deploy("shop/front"), graph.Resolved},
 		{"pattern deployment wrong hash", ep("shop/back-6b8f9c7d5-k2m9p{pod-template-hash=zzz}"), "", pod("shop/back-6b8f9c7d5-k2m9p"), graph.Resolved},
 		{"pattern deployment no labels", ep("shop/front-6b8f9c7d5-k2m9p"), "", deploy("shop/front"), graph.Resolved},
+		{"pattern deployment hubble labels", ep("shop/side-6b8f9c7d5-k2m9p{app=side}"), "", deploy("shop/side"), graph.Resolved},
+		{"pattern deployment short hash confirmed", ep("shop/tiny-b2-k2m9p{pod-template-hash=b2}"), "", deploy("shop/tiny"), graph.Resolved},
 		{"pattern deployment short hash no labels", ep("shop/x-b2-k2m9p"), "", pod("shop/x-b2-k2m9p"), graph.Resolved},
 		{"pattern statefulset label", ep("shop/cache-1{statefulset.kubernetes.io/pod-name=cache-1}"), "", node(graph.KindStatefulSet, "shop/cache"), graph.Resolved},
 		{"pattern statefulset index label", ep("shop/cache-12{apps.kubernetes.io/pod-index=12}"), "", node(graph.KindStatefulSet, "shop/cache"), graph.Resolved},
