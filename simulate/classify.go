@@ -174,12 +174,7 @@ func (e *Engine) classify(s *netpol.Snapshot) {
 		groupOf[i] = g
 	}
 	e.matchGroups(groups)
-	var ipPeers []int32
-	for i := range e.peers {
-		if e.peers[i].kind == peerIPBlock {
-			ipPeers = append(ipPeers, int32(i))
-		}
-	}
+	blocks := e.ipBlockMembers()
 	classKey := map[string]int32{}
 	e.classOf = make([]int32, len(e.endpoints))
 	var key strings.Builder
@@ -188,13 +183,10 @@ func (e *Engine) classify(s *netpol.Snapshot) {
 		g := groups[groupOf[i]]
 		key.Reset()
 		key.WriteString(strconv.Itoa(groupOf[i]))
-		var matched []int32
-		for _, pi := range ipPeers {
-			if e.ipBlockMatches(&e.peers[pi], ep) {
-				matched = append(matched, pi)
-				key.WriteByte(',')
-				key.WriteString(strconv.Itoa(int(pi)))
-			}
+		matched := blocks[i]
+		for _, pi := range matched {
+			key.WriteByte(',')
+			key.WriteString(strconv.Itoa(int(pi)))
 		}
 		c, ok := classKey[key.String()]
 		if !ok {
@@ -207,6 +199,7 @@ func (e *Engine) classify(s *netpol.Snapshot) {
 			e.classes = append(e.classes, class{
 				rep: EndpointID(i), subject: selectable(ep), nodeish: g.nodeish, node: g.node,
 				ingress: g.ingress, egress: g.egress, peers: bits, ports: policyPorts(ep),
+				inRules: g.inRules, egRules: g.egRules,
 			})
 		}
 		e.classOf[i] = c
@@ -221,6 +214,8 @@ type group struct {
 	ingress []int32
 	egress  []int32
 	peers   bitset // label peers only; ipBlocks are per endpoint
+	inRules []ruleRef
+	egRules []ruleRef
 }
 
 func groupKey(ep *netpol.Endpoint, node string) string {
@@ -315,5 +310,71 @@ func (e *Engine) matchGroups(groups []*group) {
 				g.egress = append(g.egress, pi)
 			}
 		}
+		g.inRules, g.egRules = e.flattenRules(g.ingress, Ingress), e.flattenRules(g.egress, Egress)
 	}
+}
+
+// ipBlockMembers returns, per endpoint, the ipBlock peers that match it, in
+// peer order. Address-matched endpoints are sorted by address once, and each
+// block finds its members by binary search, so the cost grows with the
+// matches, not with blocks times endpoints.
+func (e *Engine) ipBlockMembers() [][]int32 {
+	out := make([][]int32, len(e.endpoints))
+	type member struct {
+		ip netip.Addr
+		id int
+	}
+	var byAddr []member
+	var templates []int
+	for i := range e.endpoints {
+		ep := &e.endpoints[i]
+		switch {
+		case ep.Kind == netpol.EndpointExternal || ep.HostNetwork ||
+			(ep.Kind == netpol.EndpointPod && !e.opts.IPBlockIgnoresPods):
+			if ep.IP().IsValid() {
+				byAddr = append(byAddr, member{ep.IP(), i})
+			}
+		case ep.Kind == netpol.EndpointTemplate && !e.opts.IPBlockIgnoresPods:
+			templates = append(templates, i)
+		}
+	}
+	slices.SortFunc(byAddr, func(a, b member) int { return a.ip.Compare(b.ip) })
+	for pi := range e.peers {
+		pr := &e.peers[pi]
+		if pr.kind != peerIPBlock {
+			continue
+		}
+		first, last := pr.cidr.Masked().Addr(), lastAddr(pr.cidr)
+		lo, _ := slices.BinarySearchFunc(byAddr, first, func(m member, a netip.Addr) int { return m.ip.Compare(a) })
+		for _, m := range byAddr[lo:] {
+			if m.ip.Compare(last) > 0 {
+				break
+			}
+			if pr.inBlock(m.ip) {
+				out[m.id] = append(out[m.id], int32(pi))
+			}
+		}
+		if len(templates) > 0 && e.holdsAllPods(pr) {
+			for _, id := range templates {
+				out[id] = append(out[id], int32(pi))
+			}
+		}
+	}
+	return out
+}
+
+// lastAddr returns the highest address of p.
+func lastAddr(p netip.Prefix) netip.Addr {
+	a := p.Masked().Addr().As16()
+	start := 0
+	if p.Addr().Is4() {
+		start = 12
+	}
+	for bit := p.Bits() + start*8; bit < 128; bit++ {
+		a[bit/8] |= 1 << (7 - bit%8)
+	}
+	if p.Addr().Is4() {
+		return netip.AddrFrom4([4]byte(a[12:]))
+	}
+	return netip.AddrFrom16(a)
 }

@@ -55,6 +55,8 @@ type class struct {
 	node    string
 	ingress []int32 // policies that select it for ingress, in policy order
 	egress  []int32
+	inRules []ruleRef // the rules of ingress, flattened
+	egRules []ruleRef
 	peers   bitset // peers (indexes into Engine.peers) that match it
 	ports   []netpol.Port
 }

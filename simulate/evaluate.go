@@ -47,29 +47,47 @@ func (e *Engine) decide(d Direction, subject, other *class, p netpol.Probe) Deci
 	if !subject.subject {
 		return notSubject
 	}
-	pols, dst := subject.ingress, subject
+	refs, isolated, dst := subject.inRules, len(subject.ingress) > 0, subject
 	if d == Egress {
-		pols, dst = subject.egress, other
+		refs, isolated, dst = subject.egRules, len(subject.egress) > 0, other
 	}
-	if len(pols) == 0 {
+	if !isolated {
 		return notIsolated
 	}
-	for _, pi := range pols {
-		rules := e.policies[pi].rules(d)
-		for ri := range rules {
-			r := &rules[ri]
-			if !r.portAllowed(p, dst.ports) {
-				continue
-			}
-			if r.allPeers {
-				return Decision{Verdict: Allowed, Reason: RuleMatched, Policy: pi, Rule: int32(ri), Peer: -1}
-			}
-			for k, peer := range r.peers {
-				if other.peers.has(int(peer)) {
-					return Decision{Verdict: Allowed, Reason: RuleMatched, Policy: pi, Rule: int32(ri), Peer: int32(k)}
-				}
+	for i := range refs {
+		ref := &refs[i]
+		r := ref.r
+		if !r.portAllowed(p, dst.ports) {
+			continue
+		}
+		if r.allPeers {
+			return Decision{Verdict: Allowed, Reason: RuleMatched, Policy: ref.policy, Rule: ref.rule, Peer: -1}
+		}
+		for k, peer := range r.peers {
+			if other.peers[peer>>6]&(1<<(uint(peer)&63)) != 0 {
+				return Decision{Verdict: Allowed, Reason: RuleMatched, Policy: ref.policy, Rule: ref.rule, Peer: int32(k)}
 			}
 		}
 	}
 	return noRule
+}
+
+// ruleRef is a rule of a policy that selects a class, flattened for the
+// evaluation loop.
+type ruleRef struct {
+	policy, rule int32
+	r            *rule
+}
+
+// flattenRules lists the rules of the policies pols for direction d, in
+// evaluation order.
+func (e *Engine) flattenRules(pols []int32, d Direction) []ruleRef {
+	var out []ruleRef
+	for _, pi := range pols {
+		rules := e.policies[pi].rules(d)
+		for ri := range rules {
+			out = append(out, ruleRef{policy: pi, rule: int32(ri), r: &rules[ri]})
+		}
+	}
+	return out
 }
