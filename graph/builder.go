@@ -162,7 +162,9 @@ func (b *Builder) count(f *netpol.Flow, port uint16) (connEntry, bool) {
 	b.r.Learn(&f.Source, src)
 	dropped := f.Verdict == netpol.Dropped
 	var e connEntry
-	if f.Destination.Pod == "" && f.Destination.Reserved == netpol.ReservedNone {
+	// A ClusterIP of the snapshot wins over "world", which is what Cilium
+	// calls an address it does not know.
+	if r := f.Destination.Reserved; f.Destination.Pod == "" && (r == netpol.ReservedNone || r == netpol.ReservedWorld) {
 		if ts, ok := b.r.Service(f.Destination.IP, f.Protocol, port, f.Time); ok && len(ts) > 0 {
 			for i, t := range ts {
 				p := b.evidence(f, b.side(src, &f.Source), side{node: t.Node}, t.Port, dropped)

@@ -124,7 +124,7 @@ func TestBuilderService(t *testing.T) {
 	b := graph.NewBuilder(graph.NewResolver(testSnapshot()), nil, graph.Options{})
 	b.Add(flow(0, "shop/debug@10.0.0.5:41000", "@10.96.0.10:80"))
 	b.Add(flow(1, "shop/debug@10.0.0.5:41000", "@10.96.0.10:80"))
-	b.Add(flow(2, "shop/debug@10.0.0.5:41001", "@10.96.0.20:9080"))
+	b.Add(flow(2, "shop/debug@10.0.0.5:41001", "reserved:world@10.96.0.20:9080"))
 	want := []string{
 		"Pod:shop/debug -> Deployment:shop/cart TCP/8080 x1 +0ms..+1ms",
 		"Pod:shop/debug -> StatefulSet:shop/db TCP/9080 x1 +2ms..+2ms",
