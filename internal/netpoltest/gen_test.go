@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -67,7 +68,7 @@ func TestGenerateCoversEveryConstruct(t *testing.T) {
 		"ingress omitted", "ingress []", "egress []", "rules of an inactive direction",
 		"peers omitted", "peers []", "rule {}", "ports []", "peer podSelector", "peer namespaceSelector",
 		"peer namespaceSelector {}", "peer both", "two peers", "ipBlock IPv4", "ipBlock IPv6", "ipBlock except",
-		"ipBlock holds a pod", "port numeric", "port named ref", "port protocol only", "port range", "policy protocol defaulted",
+		"ipBlock holds a pod", "ipBlock host bits", "ipBlock upper case", "port numeric", "port named ref", "port protocol only", "port range", "policy protocol defaulted",
 		"policy TCP", "policy UDP", "policy SCTP",
 	}
 	for _, c := range want {
@@ -211,6 +212,12 @@ func peerConstructs(p *networkingv1.NetworkPolicyPeer, addrs []netip.Addr) []str
 		out = append(out, map[bool]string{true: "ipBlock IPv4", false: "ipBlock IPv6"}[cidr.Addr().Is4()])
 		if len(p.IPBlock.Except) > 0 {
 			out = append(out, "ipBlock except")
+		}
+		if cidr != cidr.Masked() {
+			out = append(out, "ipBlock host bits")
+		}
+		if strings.ContainsAny(p.IPBlock.CIDR+strings.Join(p.IPBlock.Except, ""), "ABCDEF") {
+			out = append(out, "ipBlock upper case")
 		}
 		if slices.ContainsFunc(addrs, cidr.Contains) {
 			out = append(out, "ipBlock holds a pod")

@@ -3,6 +3,7 @@ package netpoltest
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -95,6 +96,9 @@ func (g *gen) addNodes() {
 		n := corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.NodeSpec{PodCIDRs: ranges[i]}}
 		if len(ranges[i]) > 0 {
 			n.Spec.PodCIDR = ranges[i][0]
+			if g.chance(0.2) { // only the legacy single-range field
+				n.Spec.PodCIDRs = nil
+			}
 		}
 		for _, a := range addrs[i] {
 			n.Status.Addresses = append(n.Status.Addresses, corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: a})
@@ -248,7 +252,7 @@ func (g *gen) randomPort() networkingv1.NetworkPolicyPort {
 	case roll < 70: // protocol only: every port of the protocol
 	case roll < 90:
 		v := intstr.FromInt32(num)
-		end := min(num+pick(g, []int32{0, 1, 10, 1000}), 65535)
+		end := min(num+pick(g, []int32{0, 1, 10, 1000, 65535}), 65535)
 		p.Port, p.EndPort = &v, &end
 	default:
 		v := intstr.FromInt32(7) // no container has it
@@ -290,23 +294,44 @@ func (g *gen) randomIPBlock() *networkingv1.IPBlock {
 		}
 		cidr = netip.PrefixFrom(pick(g, anchors), bits).Masked()
 	}
-	b := &networkingv1.IPBlock{CIDR: cidr.String()}
+	b := &networkingv1.IPBlock{CIDR: g.spell(cidr, inside(anchors, cidr))}
 	maxBits := cidr.Addr().BitLen()
 	if cidr.Bits() == maxBits || !g.chance(0.4) {
 		return b
 	}
-	var inside []netip.Addr
-	for _, a := range anchors {
-		if cidr.Contains(a) {
-			inside = append(inside, a)
-		}
-	}
-	if len(inside) == 0 {
-		inside = []netip.Addr{cidr.Addr()}
-	}
+	in := inside(anchors, cidr)
 	for range g.between(1, 2) {
 		bits := pick(g, []int{cidr.Bits() + 1, min(cidr.Bits()+8, maxBits), maxBits})
-		b.Except = append(b.Except, netip.PrefixFrom(pick(g, inside), bits).Masked().String())
+		x := netip.PrefixFrom(pick(g, in), bits).Masked()
+		b.Except = append(b.Except, g.spell(x, inside(in, x)))
 	}
 	return b
+}
+
+// inside returns the addresses of anchors that p holds, or p's own address.
+func inside(anchors []netip.Addr, p netip.Prefix) []netip.Addr {
+	var out []netip.Addr
+	for _, a := range anchors {
+		if p.Contains(a) {
+			out = append(out, a)
+		}
+	}
+	if len(out) == 0 {
+		out = []netip.Addr{p.Addr()}
+	}
+	return out
+}
+
+// spell writes a prefix as users may: mostly canonical, sometimes with host
+// bits set (an address of in, which the API server accepts and masks), and
+// IPv6 sometimes in upper case.
+func (g *gen) spell(p netip.Prefix, in []netip.Addr) string {
+	s := p.String()
+	if g.chance(0.15) {
+		s = netip.PrefixFrom(pick(g, in), p.Bits()).String()
+	}
+	if p.Addr().Is6() && g.chance(0.2) {
+		s = strings.ToUpper(s)
+	}
+	return s
 }
