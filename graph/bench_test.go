@@ -3,7 +3,9 @@ package graph_test
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,13 +72,13 @@ func TestIngestMemory(t *testing.T) {
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	start := time.Now()
+	start, cpu := time.Now(), cpuTime()
 	b := graph.NewBuilder(graph.NewResolver(nil), nil, graph.Options{})
 	for i := range n {
 		b.Add(next(i))
 	}
 	g := b.Graph()
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), cpuTime()-cpu
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	edges, ports := g.Len()
@@ -84,8 +86,11 @@ func TestIngestMemory(t *testing.T) {
 		t.Errorf("graph has %d edges, %d ports, want 2000, 2000", edges, ports)
 	}
 	mb := float64(after.HeapInuse) / (1 << 20)
-	t.Logf("%d flows in %v (%.0f flows/s): %d edges; HeapInuse %.1f MB after GC (%.1f MB before); stats %+v",
-		n, elapsed.Round(time.Millisecond), n/elapsed.Seconds(), edges, mb, float64(before.HeapInuse)/(1<<20), b.Stats())
+	t.Logf("%d flows in %v wall, %v CPU (%.0f flows/s of CPU): %d edges; HeapInuse %.1f MB after GC (%.1f MB before); stats %+v",
+		n, elapsed.Round(time.Millisecond), cpu.Round(time.Millisecond), n/cpu.Seconds(), edges, mb, float64(before.HeapInuse)/(1<<20), b.Stats())
+	if hwm := peakRSS(); hwm != "" {
+		t.Logf("peak resident set of the test process (VmHWM): %s", hwm)
+	}
 	if mb > 100 {
 		t.Errorf("HeapInuse %.1f MB after ingesting %d flows, want under 100 MB", mb, n)
 	}
@@ -110,4 +115,19 @@ func BenchmarkIngest(b *testing.B) {
 	b.ReportMetric(float64(m.HeapInuse)/(1<<20), "heap-MB")
 	edges, _ := bld.Graph().Len()
 	b.ReportMetric(float64(edges), "edges")
+}
+
+// peakRSS returns the VmHWM line of /proc/self/status, "" where there is
+// none.
+func peakRSS() string {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }

@@ -14,8 +14,9 @@ type Options struct {
 	// 5-tuple and verdict of a connection seen less than DedupWindow before
 	// (in flow time) counts nothing more. Default 2s.
 	DedupWindow time.Duration
-	// DedupLimit bounds the sightings remembered for deduplication.
-	// Default 1<<17.
+	// DedupLimit is the number of connections remembered for
+	// deduplication (a fixed table, 48 bytes a connection, allocated on
+	// the first flow). Default 1<<18 (12 MB).
 	DedupLimit int
 	// PendingLimit bounds the distinct edges waiting for an endpoint to
 	// resolve; flows beyond it count as unresolved. Default 1<<16.
@@ -27,7 +28,7 @@ func (o Options) withDefaults() Options {
 		o.DedupWindow = 2 * time.Second
 	}
 	if o.DedupLimit <= 0 {
-		o.DedupLimit = 1 << 17
+		o.DedupLimit = 1 << 18
 	}
 	if o.PendingLimit <= 0 {
 		o.PendingLimit = 1 << 16
@@ -52,6 +53,10 @@ type Stats struct {
 	// Pending is the number of connections whose endpoint is a cluster
 	// endpoint not resolved yet; they join the graph once it resolves.
 	Pending int64
+	// Evicted counts connections forgotten by deduplication while still
+	// recent, for lack of room (see Options.DedupLimit); their next packet
+	// counted them again.
+	Evicted int64
 }
 
 // Builder ingests flows into a Graph. It counts a connection once: replies
@@ -134,7 +139,7 @@ func (b *Builder) Add(f *netpol.Flow) {
 		port = 0
 	}
 	key := connKey{f.Source.IP, f.Destination.IP, f.Source.Port, port, f.Protocol, f.Verdict}
-	if e, ok := b.dd.check(key, f.Time); ok {
+	if e, ok := b.dd.check(&key, f.Time); ok {
 		b.stats.Duplicates++
 		t := utc(f.Time)
 		e.stats.seen(t)
@@ -149,7 +154,7 @@ func (b *Builder) Add(f *netpol.Flow) {
 		return
 	}
 	b.stats.Counted++
-	b.dd.record(key, f.Time, e)
+	b.dd.record(&key, f.Time, e)
 }
 
 // count resolves f's endpoints and counts it on its edges (or pending
@@ -292,6 +297,7 @@ func (b *Builder) resolveSide(s side) (Node, bool) {
 // Stats returns what the builder did so far.
 func (b *Builder) Stats() Stats {
 	s := b.stats
+	s.Evicted = b.dd.evicted
 	for _, p := range b.pending {
 		s.Pending += p.Count
 	}

@@ -171,14 +171,17 @@ func TestBuilderStatsWindowsSample(t *testing.T) {
 }
 
 func TestBuilderDedupBounded(t *testing.T) {
-	// With room for two sightings, a third connection evicts the first,
-	// which then counts again.
+	// The smallest table is one bucket of four connections: a fifth evicts
+	// the oldest, which then counts again (evicting the next oldest).
 	b := graph.NewBuilder(graph.NewResolver(nil), nil, graph.Options{DedupLimit: 2})
-	for i, port := range []int{41000, 41001, 41002, 41000} {
+	for i, port := range []int{41000, 41001, 41002, 41003, 41004, 41000} {
 		b.Add(flow(i, fmt.Sprintf("%s@10.0.0.1:%d", web, port), cart+"@10.0.0.9:8080"))
 	}
-	want := []string{"Deployment:shop/web -> Deployment:shop/cart TCP/8080 x4 +0ms..+3ms"}
+	want := []string{"Deployment:shop/web -> Deployment:shop/cart TCP/8080 x6 +0ms..+5ms"}
 	if diff := cmp.Diff(want, summary(b.Graph())); diff != "" {
 		t.Errorf("edges (-want +got):\n%s", diff)
+	}
+	if got := b.Stats().Evicted; got != 2 {
+		t.Errorf("Evicted = %d, want 2", got)
 	}
 }
