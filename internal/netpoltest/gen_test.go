@@ -59,12 +59,12 @@ func TestGenerateCoversEveryConstruct(t *testing.T) {
 	}
 	want := []string{
 		"namespace label empty value", "pod label empty value", "pod without a label key", "pod IPv4", "pod IPv6",
-		"pod dual-stack", "pod hostNetwork", "pod pending", "pod finished", "template", "template hostNetwork",
+		"pod dual-stack", "pod IPv4-mapped", "pod hostNetwork", "pod pending", "pod finished", "template", "template hostNetwork",
 		"port named", "port unnamed", "port TCP", "port UDP", "port SCTP", "port protocol defaulted",
 		"port in native sidecar", "port in init container", "port name repeated in a pod", "port name with several numbers",
 		"podSelector empty", "podSelector set", "matchLabels", "matchLabels empty value",
 		"In", "NotIn", "Exists", "DoesNotExist", "expression on a missing key",
-		"policyTypes omitted", "policyTypes omitted with egress", "policyTypes Ingress", "policyTypes Egress", "policyTypes both",
+		"policyTypes omitted", "policyTypes omitted with egress", "policyTypes Ingress", "policyTypes Egress", "policyTypes both", "policyTypes repeated",
 		"ingress omitted", "ingress []", "egress []", "rules of an inactive direction",
 		"peers omitted", "peers []", "rule {}", "ports []", "peer podSelector", "peer namespaceSelector",
 		"peer namespaceSelector {}", "peer both", "two peers", "ipBlock IPv4", "ipBlock IPv6", "ipBlock except",
@@ -99,6 +99,7 @@ func constructs(s *netpol.Snapshot) []string {
 		add(len(ips) == 1 && ips[0].Is4(), "pod IPv4")
 		add(len(ips) == 1 && ips[0].Is6(), "pod IPv6")
 		add(len(ips) == 2, "pod dual-stack")
+		add(len(p.Status.PodIPs) > 0 && strings.HasPrefix(p.Status.PodIPs[0].IP, "::ffff:"), "pod IPv4-mapped")
 		add(p.Spec.HostNetwork, "pod hostNetwork")
 		add(p.Status.Phase == corev1.PodPending, "pod pending")
 		add(p.Status.Phase == corev1.PodSucceeded, "pod finished")
@@ -175,7 +176,8 @@ func policyConstructs(np *networkingv1.NetworkPolicy, addrs []netip.Addr) []stri
 	add(spec.PolicyTypes == nil && len(spec.Egress) > 0, "policyTypes omitted with egress")
 	add(slices.Equal(spec.PolicyTypes, []networkingv1.PolicyType{"Ingress"}), "policyTypes Ingress")
 	add(slices.Equal(spec.PolicyTypes, []networkingv1.PolicyType{"Egress"}), "policyTypes Egress")
-	add(len(spec.PolicyTypes) == 2, "policyTypes both")
+	add(slices.Equal(spec.PolicyTypes, []networkingv1.PolicyType{"Ingress", "Egress"}), "policyTypes both")
+	add(len(spec.PolicyTypes) == 2 && spec.PolicyTypes[0] == spec.PolicyTypes[1], "policyTypes repeated")
 	add(spec.Ingress == nil, "ingress omitted")
 	add(spec.Ingress != nil && len(spec.Ingress) == 0, "ingress []")
 	add(spec.Egress != nil && len(spec.Egress) == 0, "egress []")

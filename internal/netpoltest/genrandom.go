@@ -67,13 +67,17 @@ func (g *gen) randomPod(ns, k int) corev1.Pod {
 			ips = []netip.Addr{v4, v6}
 		case roll < 30:
 			pod.Status.Phase = corev1.PodSucceeded
+		case roll < 33: // an IPv4-mapped IPv6 spelling of its IPv4 address
+			pod.Status.PodIPs = []corev1.PodIP{{IP: "::ffff:" + v4.String()}}
 		}
 	}
-	for _, ip := range ips {
-		pod.Status.PodIPs = append(pod.Status.PodIPs, corev1.PodIP{IP: ip.String()})
+	if pod.Status.PodIPs == nil {
+		for _, ip := range ips {
+			pod.Status.PodIPs = append(pod.Status.PodIPs, corev1.PodIP{IP: ip.String()})
+		}
 	}
 	if len(ips) > 0 {
-		pod.Status.PodIP = ips[0].String()
+		pod.Status.PodIP = pod.Status.PodIPs[0].IP
 		if !pod.Spec.HostNetwork && pod.Status.Phase == corev1.PodRunning {
 			g.addrs = append(g.addrs, ips...)
 		}
@@ -151,6 +155,10 @@ func (g *gen) randomPolicy(i int) networkingv1.NetworkPolicy {
 	case 3:
 		eg = true
 		np.Spec.PolicyTypes = []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}
+	}
+	if g.size.Cluster && len(np.Spec.PolicyTypes) == 1 && g.chance(0.1) {
+		// The API server accepts a repeated type; the oracle format does not.
+		np.Spec.PolicyTypes = append(np.Spec.PolicyTypes, np.Spec.PolicyTypes[0])
 	}
 	for _, r := range g.rules(in) {
 		np.Spec.Ingress = append(np.Spec.Ingress, networkingv1.NetworkPolicyIngressRule{Ports: r.ports, From: r.peers})
