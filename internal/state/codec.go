@@ -28,6 +28,7 @@ func (e *SchemaError) Newer() bool {
 	return ok && err == nil && n > 1
 }
 
+// Error says what the schema is and what this netpol reads.
 func (e *SchemaError) Error() string {
 	switch {
 	case e.Schema == "":
