@@ -304,7 +304,12 @@ func (d *differ) fail(run *scenarioRun) {
 		d.keepDir = dir
 	}
 	base := filepath.Join(d.keepDir, fmt.Sprintf("seed-%d", run.seed))
-	report := strings.Join(run.problems, "\n\n")
+	var cmds []string
+	for _, o := range d.oracles {
+		cmds = append(cmds, fmt.Sprintf("  %s %s -scenario %s.json", o.bin, strings.Join(o.args, " "), base))
+	}
+	report := fmt.Sprintf("Reproduce with\n  go test ./test/differential -run TestDifferential -differential.seed=%d -differential.scenarios=1\nor run the oracles on the kept scenario:\n%s\n\n%s",
+		run.seed, strings.Join(cmds, "\n"), strings.Join(run.problems, "\n\n"))
 	if err := os.WriteFile(base+".json", run.json, 0o644); err != nil {
 		d.t.Errorf("keeping seed %d: %v", run.seed, err)
 	}
