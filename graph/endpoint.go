@@ -40,8 +40,9 @@ func clusterIdentity(id uint32) bool {
 // Pod); a reserved identity other than world; the address of a snapshot
 // pod; a snapshot node's address, which becomes the reserved host when it is
 // the observer's (the node that reported the flow) and remote-node
-// otherwise; an address or identity learned from other flows; a cluster
-// endpoint still unknown (Pending); the reserved world without an address;
+// otherwise; an address or identity learned from other flows; the one
+// snapshot workload of its namespace whose pods carry all of its labels
+// (see byLabels); a cluster endpoint still unknown (Pending); the reserved world without an address;
 // else the address as an External node. now is the flow's time.
 func (r *Resolver) Endpoint(ep *netpol.FlowEndpoint, observer string, now time.Time) (Node, Outcome) {
 	if ep.Pod != "" && ep.Namespace != "" {
@@ -66,6 +67,9 @@ func (r *Resolver) Endpoint(ep *netpol.FlowEndpoint, observer string, now time.T
 		}
 	}
 	if ep.Reserved == netpol.ReservedNone && (ep.Namespace != "" || len(ep.Labels) > 0 || clusterIdentity(ep.Identity)) {
+		if n, ok := r.byLabels(ep, now); ok {
+			return n, Resolved
+		}
 		return Node{}, Pending
 	}
 	if !ip.IsValid() {
@@ -110,4 +114,44 @@ func (r *Resolver) Learned(ip netip.Addr, id uint32) (Node, bool) {
 		return n, true
 	}
 	return Node{}, false
+}
+
+// byLabels resolves an endpoint that has a namespace and labels but no pod
+// or known address: to the workload of the snapshot's pods, and of its
+// top-level workloads' pod templates, that carry every one of its labels
+// (Hubble reports a subset of the pod's labels), when they all belong to
+// one workload. Several workloads, or none, resolve nothing. Results are
+// cached per security identity.
+func (r *Resolver) byLabels(ep *netpol.FlowEndpoint, now time.Time) (Node, bool) {
+	if ep.Namespace == "" || len(ep.Labels) == 0 || len(r.pods)+len(r.workloads) == 0 {
+		return Node{}, false
+	}
+	if n, ok := r.labelCache[ep.Identity]; ok && clusterIdentity(ep.Identity) {
+		return n, n != (Node{})
+	}
+	var found Node
+	ambiguous := false
+	add := func(n Node) {
+		if found != (Node{}) && found != n {
+			ambiguous = true
+		}
+		found = n
+	}
+	for k, p := range r.pods {
+		if k.ns == ep.Namespace && matches(ep.Labels, p.labels) {
+			add(r.Pod(k.ns, k.name, p.labels, netpol.WorkloadRef{}, now))
+		}
+	}
+	for k, w := range r.workloads {
+		if k.ns == ep.Namespace && w.owner.name == "" && matches(ep.Labels, w.labels) {
+			add(WorkloadNode(Kind(k.kind), k.ns, k.name))
+		}
+	}
+	if ambiguous {
+		found = Node{}
+	}
+	if clusterIdentity(ep.Identity) && len(r.labelCache) < maxCache {
+		r.labelCache[ep.Identity] = found
+	}
+	return found, found != (Node{})
 }

@@ -25,6 +25,7 @@ type Resolver struct {
 	svcCache   map[svcKey][]Target
 	learnedIP  map[netip.Addr]Node
 	learnedID  map[uint32]Node // the zero Node marks an ambiguous identity
+	labelCache map[uint32]Node // byLabels by identity; the zero Node: none
 	byWorkload map[Node]bool
 }
 
@@ -61,7 +62,7 @@ func NewResolver(s *netpol.Snapshot) *Resolver {
 		pods: map[podKey]podInfo{}, podByIP: map[netip.Addr]podKey{},
 		workloads: map[workloadKey]workloadInfo{}, nodeByIP: map[netip.Addr]string{},
 		services: map[netip.Addr]*service{}, cache: map[cacheKey]Node{}, svcCache: map[svcKey][]Target{},
-		learnedIP: map[netip.Addr]Node{}, learnedID: map[uint32]Node{}, byWorkload: map[Node]bool{},
+		learnedIP: map[netip.Addr]Node{}, learnedID: map[uint32]Node{}, labelCache: map[uint32]Node{}, byWorkload: map[Node]bool{},
 	}
 	if s == nil {
 		return r

@@ -113,6 +113,10 @@ func TestResolverEndpoint(t *testing.T) {
 		{"apiserver", ep("reserved:kube-apiserver@10.0.0.100:443"), "", reserved(netpol.ReservedKubeAPIServer), graph.Resolved},
 		{"external address", ep("@203.0.113.9:443"), "", external("203.0.113.9"), graph.Resolved},
 		{"labels without pod", ep("shop/{app=x}@10.0.9.9:80"), "", graph.Node{}, graph.Pending},
+		{"labels of one workload", ep("shop/#777{app=cart}@10.0.9.9:80"), "", deploy("shop/cart"), graph.Resolved},
+		{"labels of one workload's pods", ep("shop/{app=web}@10.0.9.9:80"), "", deploy("shop/web"), graph.Resolved},
+		{"labels of a cronjob's pods and template", ep("shop/{app=report}@10.0.9.9:80"), "", node(graph.KindCronJob, "shop/report"), graph.Resolved},
+		{"labels in another namespace", ep("billing/{app=cart}@10.0.9.9:80"), "", graph.Node{}, graph.Pending},
 		{"identity without pod", ep("#4242@10.0.9.9:80"), "", graph.Node{}, graph.Pending},
 		{"reserved identity number", ep("#2@10.0.9.9:80"), "", external("10.0.9.9"), graph.Resolved},
 		{"cidr identity", ep("#16777217@10.0.9.9:80"), "", external("10.0.9.9"), graph.Resolved},
@@ -176,5 +180,23 @@ func TestResolverLearn(t *testing.T) {
 	r.Learn(&other, n)
 	if _, ok := r.Learned(netip.MustParseAddr("10.0.3.9"), 4242); ok {
 		t.Errorf("an identity seen with two workloads still resolves")
+	}
+}
+
+func TestResolverLabelsAmbiguous(t *testing.T) {
+	s := testSnapshot()
+	s.Workloads = append(s.Workloads, workload("Deployment:shop/cart-canary", "", "app=cart,track=canary"))
+	r := graph.NewResolver(s)
+	for _, tc := range []struct {
+		ep   string
+		want graph.Node
+	}{
+		{"shop/#801{app=cart}@10.0.9.9:80", graph.Node{}},
+		{"shop/#802{app=cart,track=canary}@10.0.9.9:80", deploy("shop/cart-canary")},
+	} {
+		e := ep(tc.ep)
+		if got, _ := r.Endpoint(&e, "", t0); got != tc.want {
+			t.Errorf("Endpoint(%s) = %v, want %v", tc.ep, got, tc.want)
+		}
 	}
 }
