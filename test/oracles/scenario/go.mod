@@ -1,0 +1,3 @@
+module github.com/netpol/netpol/test/oracles/scenario
+
+go 1.26.0
