@@ -139,37 +139,22 @@ func nodeAddresses(s *netpol.Snapshot) map[netip.Addr]string {
 }
 
 // classify sorts endpoints into classes. Endpoints with the same namespace,
-// labels, named ports (and node, where node addresses are endpoints) form a
-// group that every selector treats alike; a group splits into classes by
-// ipBlock membership.
+// labels and named ports form a group that every selector treats alike; a
+// group splits into classes by ipBlock membership. The node an endpoint runs
+// on or stands for is kept per endpoint, outside the classes, so that node
+// addresses do not split every class by node.
 func (e *Engine) classify(s *netpol.Snapshot) {
-	nodeOf := nodeAddresses(s)
-	nodeAware := false
-	node := make([]string, len(e.endpoints))
-	for i := range e.endpoints {
-		ep := &e.endpoints[i]
-		switch {
-		case ep.HostNetwork:
-			node[i] = ep.NodeName
-		case ep.Kind == netpol.EndpointExternal:
-			node[i] = nodeOf[ep.IP()]
-		}
-		nodeAware = nodeAware || node[i] != ""
-	}
+	e.locateNodes(s)
 	groupOf := make([]int, len(e.endpoints))
 	var groups []*group
 	byKey := map[string]int{}
 	for i := range e.endpoints {
-		ep := &e.endpoints[i]
-		if nodeAware && selectable(ep) {
-			node[i] = ep.NodeName
-		}
-		k := groupKey(ep, node[i])
+		k := groupKey(&e.endpoints[i])
 		g, ok := byKey[k]
 		if !ok {
 			g = len(groups)
 			byKey[k] = g
-			groups = append(groups, &group{rep: EndpointID(i), node: node[i], nodeish: !selectable(ep) && node[i] != ""})
+			groups = append(groups, &group{rep: EndpointID(i)})
 		}
 		groupOf[i] = g
 	}
@@ -197,7 +182,7 @@ func (e *Engine) classify(s *netpol.Snapshot) {
 				bits.set(int(pi))
 			}
 			e.classes = append(e.classes, class{
-				rep: EndpointID(i), subject: selectable(ep), nodeish: g.nodeish, node: g.node,
+				rep: EndpointID(i), subject: selectable(ep),
 				ingress: g.ingress, egress: g.egress, peers: bits, ports: policyPorts(ep),
 				inRules: g.inRules, egRules: g.egRules,
 			})
@@ -209,8 +194,6 @@ func (e *Engine) classify(s *netpol.Snapshot) {
 // group is a set of endpoints that every label selector treats alike.
 type group struct {
 	rep     EndpointID
-	node    string
-	nodeish bool
 	ingress []int32
 	egress  []int32
 	peers   bitset // label peers only; ipBlocks are per endpoint
@@ -218,16 +201,12 @@ type group struct {
 	egRules []ruleRef
 }
 
-func groupKey(ep *netpol.Endpoint, node string) string {
+func groupKey(ep *netpol.Endpoint) string {
 	var b strings.Builder
 	if !selectable(ep) {
-		b.WriteString("!\x00")
-		b.WriteString(node)
-		return b.String()
+		return "!"
 	}
 	b.WriteString(ep.Namespace)
-	b.WriteByte(0)
-	b.WriteString(node)
 	b.WriteByte(0)
 	keys := make([]string, 0, len(ep.Labels))
 	for k := range ep.Labels {
@@ -377,4 +356,48 @@ func lastAddr(p netip.Prefix) netip.Addr {
 		return netip.AddrFrom4([4]byte(a[12:]))
 	}
 	return netip.AddrFrom16(a)
+}
+
+// locateNodes records, per endpoint, the node it runs on (a selectable pod)
+// or stands for (a hostNetwork pod, an external at a node address), as an
+// index into a table of node names (0: none).
+func (e *Engine) locateNodes(s *netpol.Snapshot) {
+	nodeOf := nodeAddresses(s)
+	ids := map[string]int32{}
+	id := func(name string) int32 {
+		if name == "" {
+			return 0
+		}
+		if n, ok := ids[name]; ok {
+			return n
+		}
+		ids[name] = int32(len(ids) + 1)
+		return ids[name]
+	}
+	e.epNode = make([]int32, len(e.endpoints))
+	e.nodeish = make([]bool, len(e.endpoints))
+	for i := range e.endpoints {
+		ep := &e.endpoints[i]
+		switch {
+		case selectable(ep):
+			e.epNode[i] = id(ep.NodeName)
+		case ep.HostNetwork:
+			e.epNode[i], e.nodeish[i] = id(ep.NodeName), ep.NodeName != ""
+		case ep.Kind == netpol.EndpointExternal:
+			name := nodeOf[ep.IP()]
+			e.epNode[i], e.nodeish[i] = id(name), name != ""
+		}
+	}
+}
+
+// residentPair reports whether one side is a node address and the other a
+// pod running on that node: "traffic to and from the node where a Pod is
+// running is always allowed, regardless of the IP address of the Pod or the
+// node".
+func (e *Engine) residentPair(src, dst EndpointID) (toPod, fromPod bool) {
+	n := e.epNode[src]
+	if n == 0 || n != e.epNode[dst] {
+		return false, false
+	}
+	return e.nodeish[src] && !e.nodeish[dst], e.nodeish[dst] && !e.nodeish[src]
 }

@@ -39,6 +39,8 @@ type Engine struct {
 	policies  []policy
 	peers     []peer
 	classOf   []int32 // endpoint -> class
+	epNode    []int32 // endpoint -> node it runs on or stands for (0: none)
+	nodeish   []bool  // endpoint is an address of its node
 	classes   []class
 	// podRanges are the address ranges pods get (nodes' podCIDRs), used to
 	// decide whether an ipBlock holds a template's future pods.
@@ -50,9 +52,7 @@ type Engine struct {
 // endpoint.
 type class struct {
 	rep     EndpointID
-	subject bool // selectable by podSelector: a pod or template, not hostNetwork
-	nodeish bool // an address of a node (hostNetwork pod, node IP)
-	node    string
+	subject bool    // selectable by podSelector: a pod or template, not hostNetwork
 	ingress []int32 // policies that select it for ingress, in policy order
 	egress  []int32
 	inRules []ruleRef // the rules of ingress, flattened

@@ -22,16 +22,26 @@ func (e *Engine) Evaluate(src, dst EndpointID, p netpol.Probe) Result {
 	if src == dst {
 		return Result{Verdict: Allowed, Egress: sameEndpoint, Ingress: sameEndpoint}
 	}
-	return e.evaluateClasses(&e.classes[e.classOf[src]], &e.classes[e.classOf[dst]], p)
+	r := e.evaluateClasses(&e.classes[e.classOf[src]], &e.classes[e.classOf[dst]], p)
+	if r.Verdict == Denied {
+		toPod, fromPod := e.residentPair(src, dst)
+		if toPod && r.Ingress.Verdict == Denied {
+			r.Ingress = residentNode
+		}
+		if fromPod && r.Egress.Verdict == Denied {
+			r.Egress = residentNode
+		}
+		if r.Egress.Verdict == Allowed && r.Ingress.Verdict == Allowed {
+			r.Verdict = Allowed
+		}
+	}
+	return r
 }
 
 func (e *Engine) evaluateClasses(sc, dc *class, p netpol.Probe) Result {
 	r := Result{
 		Egress:  e.decide(Egress, sc, dc, p),
 		Ingress: e.decide(Ingress, dc, sc, p),
-	}
-	if r.Ingress.Verdict == Denied && sc.nodeish && dc.subject && sc.node != "" && sc.node == dc.node {
-		r.Ingress = residentNode
 	}
 	r.Verdict = Denied
 	if r.Egress.Verdict == Allowed && r.Ingress.Verdict == Allowed {

@@ -212,7 +212,10 @@ func (e *Engine) summary(d Direction, sub, oth *netpol.Endpoint, p netpol.Probe,
 	case NotIsolated:
 		return "not isolated for " + d.String() + ": no policy selects " + sub.ID() + " with policyType " + titleDir(d)
 	case ResidentNode:
-		return sub.ID() + " always accepts connections from its own node " + oth.NodeName
+		if d == Egress {
+			return sub.ID() + " may always connect to its own node " + sub.NodeName
+		}
+		return sub.ID() + " always accepts connections from its own node " + sub.NodeName
 	}
 	head := "isolated for " + d.String() + " by " + strings.Join(names, ", ")
 	if dec.Reason == RuleMatched {

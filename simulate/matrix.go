@@ -6,6 +6,7 @@ import "github.com/netpol/netpol"
 // It is computed per class of endpoints, so its cost grows with the number of
 // classes, not of endpoints.
 type Matrix struct {
+	engine    *Engine
 	endpoints []EndpointID
 	probes    []netpol.Probe
 	local     []int32 // endpoint index -> local class
@@ -25,16 +26,17 @@ func (m *Matrix) Classes() int { return m.n }
 // Allowed reports whether endpoint i may connect to endpoint j with probe
 // k (indexes into Endpoints and Probes). An endpoint may always reach itself.
 func (m *Matrix) Allowed(i, j, k int) bool {
-	if m.endpoints[i] == m.endpoints[j] {
+	if m.endpoints[i] == m.endpoints[j] || m.allowed[k].has(int(m.local[i])*m.n+int(m.local[j])) {
 		return true
 	}
-	return m.allowed[k].has(int(m.local[i])*m.n + int(m.local[j]))
+	toPod, fromPod := m.engine.residentPair(m.endpoints[i], m.endpoints[j])
+	return toPod || fromPod
 }
 
 // Matrix computes the verdict of every ordered pair of eps for every probe.
 // It agrees with Evaluate on every pair.
 func (e *Engine) Matrix(eps []EndpointID, probes []netpol.Probe) *Matrix {
-	m := &Matrix{endpoints: eps, probes: probes, local: make([]int32, len(eps))}
+	m := &Matrix{engine: e, endpoints: eps, probes: probes, local: make([]int32, len(eps))}
 	localOf := map[int32]int32{}
 	var cls []*class
 	for i, id := range eps {
@@ -62,7 +64,6 @@ type matrixCompute struct {
 	n         int
 	all       bitset
 	peerSets  []bitset // per peer: local classes it matches
-	nodeSets  map[string]bitset
 	namedSets map[namedKey]bitset
 	in, eg    []bitset
 }
@@ -74,7 +75,7 @@ type namedKey struct {
 
 func newMatrixCompute(e *Engine, cls []*class) *matrixCompute {
 	n := len(cls)
-	mc := &matrixCompute{e: e, cls: cls, n: n, all: newBitset(n), nodeSets: map[string]bitset{}, namedSets: map[namedKey]bitset{}}
+	mc := &matrixCompute{e: e, cls: cls, n: n, all: newBitset(n), namedSets: map[namedKey]bitset{}}
 	mc.all.fill(n)
 	mc.peerSets = make([]bitset, len(e.peers))
 	for i := range mc.peerSets {
@@ -82,14 +83,6 @@ func newMatrixCompute(e *Engine, cls []*class) *matrixCompute {
 	}
 	for l, c := range cls {
 		c.peers.each(func(pi int) { mc.peerSets[pi].set(l) })
-		if c.nodeish && c.node != "" {
-			s, ok := mc.nodeSets[c.node]
-			if !ok {
-				s = newBitset(n)
-				mc.nodeSets[c.node] = s
-			}
-			s.set(l)
-		}
 	}
 	mc.in, mc.eg = make([]bitset, n), make([]bitset, n)
 	for i := range n {
@@ -136,9 +129,6 @@ func (mc *matrixCompute) ingressSet(out bitset, dst *class, p netpol.Probe) {
 				out.or(mc.peerSets[peer])
 			}
 		}
-	}
-	if s, ok := mc.nodeSets[dst.node]; ok {
-		out.or(s)
 	}
 }
 

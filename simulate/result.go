@@ -62,8 +62,9 @@ const (
 	NotSubject
 	// SameEndpoint: a pod talking to itself is never subject to policy.
 	SameEndpoint
-	// ResidentNode: a pod always accepts connections from its own node
-	// (kubelet probes), including from hostNetwork pods on that node.
+	// ResidentNode: traffic between a pod and the node it runs on (the
+	// node's addresses, hostNetwork pods on it) is always allowed, both
+	// ways.
 	ResidentNode
 )
 
@@ -81,7 +82,7 @@ func (r Reason) String() string {
 	case SameEndpoint:
 		return "same endpoint"
 	case ResidentNode:
-		return "from its own node"
+		return "own node"
 	}
 	return "unknown"
 }

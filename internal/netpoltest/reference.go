@@ -89,7 +89,10 @@ func (r *Reference) egressAllows(s, d *side, p netpol.Probe) bool {
 			}
 		}
 	}
-	return !isolated
+	// The concepts page: "traffic to and from the node where a Pod is
+	// running is always allowed, regardless of the IP address of the Pod or
+	// the node".
+	return !isolated || (s.runsOn != "" && d.nodeOf == s.runsOn)
 }
 
 func (r *Reference) ingressAllows(s, d *side, p netpol.Probe) bool {
