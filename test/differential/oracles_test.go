@@ -39,7 +39,7 @@ type oracleResult struct {
 // buildOracles builds the oracle commands once per test run, into a cache
 // directory outside the repository; Go's build cache makes a rebuild of an
 // unchanged oracle cheap. Each oracle is its own module under test/oracles.
-func buildOracles(t *testing.T, names ...string) map[string]string {
+func buildOracles(t testing.TB, names ...string) map[string]string {
 	t.Helper()
 	root, err := filepath.Abs(filepath.Join("..", "oracles"))
 	if err != nil {
