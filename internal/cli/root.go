@@ -41,6 +41,9 @@ Exit codes: 0 success, 1 a finding (simulate: an expectation not met),
 		newExplainCmd(e),
 		newSimulateCmd(e),
 		newDemoCmd(e),
+		newLearnCmd(e),
+		newMergeCmd(e),
+		newGraphCmd(e),
 		newVersionCmd(e),
 	)
 	markStart(root, e)
