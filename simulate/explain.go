@@ -233,7 +233,7 @@ func (e *Engine) summary(d Direction, sub, oth *netpol.Endpoint, p netpol.Probe,
 			continue
 		}
 		for _, rt := range pt.Rules {
-			why = append(why, fmt.Sprintf("%s %s[%d] %s", pt.Policy.Name, d, rt.Index, ruleMiss(rt, p)))
+			why = append(why, fmt.Sprintf("%s %s[%d] %s", pt.Name, d, rt.Index, ruleMiss(rt, p)))
 		}
 	}
 	return head + "; " + strings.Join(why, "; ")
