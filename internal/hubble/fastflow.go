@@ -1,6 +1,8 @@
 package hubble
 
 import (
+	"bytes"
+
 	flowpb "github.com/cilium/cilium/api/v1/flow"
 	"google.golang.org/protobuf/types/known/timestamppb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -19,13 +21,20 @@ type fastDecoder struct {
 	s  scanner
 	in interner
 	sc fastScratch
-	// endpoints caches decoded endpoints by their exact JSON: the source
-	// and destination objects repeat in flow after flow.
-	endpoints map[string]*flowpb.Endpoint
+	// endpoints caches decoded endpoints by their exact JSON.
+	endpoints endpointCache
+	// lastTime is the last timestamp parsed.
+	lastTime struct {
+		text []byte
+		sec  int64
+		nsec int32
+	}
+	// enumLast is the last name read of each enum, and its number.
+	enumLast [numEnums]struct {
+		name string
+		v    int32
+	}
 }
-
-// endpointCacheSize bounds fastDecoder.endpoints; when full it starts over.
-const endpointCacheSize = 1 << 14
 
 // fastScratch holds the reused messages of one decoded line.
 type fastScratch struct {
@@ -152,7 +161,7 @@ func (d *fastDecoder) flowField(f *flowpb.Flow, id int) bool {
 		return d.timestamp(f.Time)
 	case fVerdict:
 		var v int32
-		v, ok = s.enum(flowpb.Verdict_value)
+		v, ok = d.enum(enumVerdict)
 		f.Verdict = flowpb.Verdict(v)
 		return ok
 	case fIP:
@@ -204,11 +213,11 @@ func (d *fastDecoder) skipFlowField(id int) bool {
 		_, ok := s.u32()
 		return ok
 	case fAuthType:
-		return d.skipEnum(flowpb.AuthType_value)
+		return d.skipEnum(enumAuthType)
 	case fEthernet:
 		return d.stringObject(ethernetKey)
 	case fType:
-		return d.skipEnum(flowpb.FlowType_value)
+		return d.skipEnum(enumFlowType)
 	case fNodeLabels, fSourceNames, fPolicyLog:
 		return s.skipStrings()
 	case fEventType:
@@ -216,19 +225,19 @@ func (d *fastDecoder) skipFlowField(id int) bool {
 	case fSourceService, fDestinationService:
 		return d.stringObject(nameNamespaceKey)
 	case fTrafficDirection:
-		return d.skipEnum(flowpb.TrafficDirection_value)
+		return d.skipEnum(enumTrafficDirection)
 	case fTraceObservationPoint:
-		return d.skipEnum(flowpb.TraceObservationPoint_value)
+		return d.skipEnum(enumTraceObservationPoint)
 	case fTraceReason:
-		return d.skipEnum(flowpb.TraceReason_value)
+		return d.skipEnum(enumTraceReason)
 	case fDropReasonDesc:
-		return d.skipEnum(flowpb.DropReason_value)
+		return d.skipEnum(enumDropReason)
 	case fDebugCapturePoint:
-		return d.skipEnum(flowpb.DebugCapturePoint_value)
+		return d.skipEnum(enumDebugCapturePoint)
 	case fInterface:
 		return d.networkInterface()
 	case fSockXlatePoint:
-		return d.skipEnum(flowpb.SocketTranslationPoint_value)
+		return d.skipEnum(enumSockXlatePoint)
 	case fSocketCookie, fCgroupID:
 		_, ok := s.uint(1<<64 - 1)
 		return ok
@@ -238,20 +247,82 @@ func (d *fastDecoder) skipFlowField(id int) bool {
 	return false
 }
 
-// skipEnum validates an enum value name.
-func (d *fastDecoder) skipEnum(values map[string]int32) bool {
-	_, ok := d.s.enum(values)
+// enumKind names the enums of flow.proto that the fast decoder reads.
+type enumKind uint8
+
+const (
+	enumVerdict enumKind = iota
+	enumAuthType
+	enumFlowType
+	enumTrafficDirection
+	enumTraceObservationPoint
+	enumTraceReason
+	enumDropReason
+	enumDebugCapturePoint
+	enumSockXlatePoint
+	enumIPVersion
+	enumSCTPChunkType
+	enumL7FlowType
+	numEnums
+)
+
+// enumValues are the generated name-to-number maps of each enum.
+var enumValues = [numEnums]map[string]int32{
+	enumVerdict:               flowpb.Verdict_value,
+	enumAuthType:              flowpb.AuthType_value,
+	enumFlowType:              flowpb.FlowType_value,
+	enumTrafficDirection:      flowpb.TrafficDirection_value,
+	enumTraceObservationPoint: flowpb.TraceObservationPoint_value,
+	enumTraceReason:           flowpb.TraceReason_value,
+	enumDropReason:            flowpb.DropReason_value,
+	enumDebugCapturePoint:     flowpb.DebugCapturePoint_value,
+	enumSockXlatePoint:        flowpb.SocketTranslationPoint_value,
+	enumIPVersion:             flowpb.IPVersion_value,
+	enumSCTPChunkType:         flowpb.SCTPChunkType_value,
+	enumL7FlowType:            flowpb.L7FlowType_value,
+}
+
+// enum reads the name of a value of enum k (see scanner.name), checking
+// the last name seen for k before the map.
+func (d *fastDecoder) enum(k enumKind) (int32, bool) {
+	b, ok := d.s.name()
+	if !ok {
+		return 0, false
+	}
+	last := &d.enumLast[k]
+	if last.name != "" && string(b) == last.name {
+		return last.v, true
+	}
+	v, ok := enumValues[k][string(b)]
+	if ok {
+		last.name, last.v = d.in.get(b), v
+	}
+	return v, ok
+}
+
+// skipEnum validates a value of enum k.
+func (d *fastDecoder) skipEnum(k enumKind) bool {
+	_, ok := d.enum(k)
 	return ok
 }
 
-// timestamp decodes a google.protobuf.Timestamp string into t.
+// timestamp decodes a google.protobuf.Timestamp string into t. A line
+// usually carries the same time twice (flow and envelope): the last
+// string parsed is remembered.
 func (d *fastDecoder) timestamp(t *timestamppb.Timestamp) bool {
 	b, ok := d.s.str()
 	if !ok {
 		return false
 	}
-	sec, nsec, ok := parseTimestamp(b)
-	*t = timestamppb.Timestamp{}
-	t.Seconds, t.Nanos = sec, nsec
-	return ok
+	last := &d.lastTime
+	if !bytes.Equal(b, last.text) {
+		last.sec, last.nsec, ok = parseTimestamp(b)
+		if !ok {
+			last.text = last.text[:0]
+			return false
+		}
+		last.text = append(last.text[:0], b...)
+	}
+	*t = timestamppb.Timestamp{Seconds: last.sec, Nanos: last.nsec}
+	return true
 }

@@ -30,7 +30,7 @@ func (d *fastDecoder) ip(ip *flowpb.IP) bool {
 		case kSourceXlated:
 			ok = s.skipString()
 		case kIPVersion:
-			ok = d.skipEnum(flowpb.IPVersion_value)
+			ok = d.skipEnum(enumIPVersion)
 		case kEncrypted:
 			_, ok = s.boolean()
 		}
@@ -109,7 +109,7 @@ func (d *fastDecoder) ports(src, dst *uint32, flags, chunk bool) bool {
 		case id == pFlags && flags:
 			ok = d.boolObject(tcpFlagKey)
 		case id == pChunkType && chunk:
-			ok = d.skipEnum(flowpb.SCTPChunkType_value)
+			ok = d.skipEnum(enumSCTPChunkType)
 		default:
 			ok = false
 		}
@@ -120,15 +120,14 @@ func (d *fastDecoder) ports(src, dst *uint32, flags, chunk bool) bool {
 }
 
 // cachedEndpoint returns the Endpoint object at the scanner, from the
-// cache when the same bytes were decoded before. Cached endpoints are
-// shared and never modified.
+// cache when the same bytes were decoded before.
 func (d *fastDecoder) cachedEndpoint() *flowpb.Endpoint {
-	raw, ok := d.s.rawObject()
-	if !ok {
+	if d.s.peek() != '{' {
 		return nil
 	}
-	if ep, ok := d.endpoints[string(raw)]; ok {
-		d.s.i += len(raw)
+	rest := d.s.b[d.s.i:]
+	if ep, n := d.endpoints.lookup(rest); ep != nil {
+		d.s.i += n
 		return ep
 	}
 	start := d.s.i
@@ -136,10 +135,7 @@ func (d *fastDecoder) cachedEndpoint() *flowpb.Endpoint {
 	if ep == nil {
 		return nil
 	}
-	if d.endpoints == nil || len(d.endpoints) >= endpointCacheSize {
-		d.endpoints = make(map[string]*flowpb.Endpoint, 256)
-	}
-	d.endpoints[string(d.s.b[start:d.s.i])] = ep
+	d.endpoints.add(rest, d.s.b[start:d.s.i], ep)
 	return ep
 }
 
@@ -221,7 +217,7 @@ func (d *fastDecoder) l7(l7 *flowpb.Layer7) bool {
 		}
 		switch id {
 		case l7Type:
-			ok = d.skipEnum(flowpb.L7FlowType_value)
+			ok = d.skipEnum(enumL7FlowType)
 		case l7Latency:
 			_, ok = s.uint(math.MaxUint64)
 		case l7DNS:

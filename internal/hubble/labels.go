@@ -107,13 +107,7 @@ type labelCache struct {
 	// byData maps the backing array of each remembered list to its entry.
 	// The keys keep the arrays alive, so an address is never reused while
 	// it is in the map.
-	byData map[sliceID]labelSet
-}
-
-// sliceID identifies a slice by its backing array and length.
-type sliceID struct {
-	data *string
-	n    int
+	byData map[*string]labelEntry
 }
 
 type labelEntry struct {
@@ -129,16 +123,16 @@ func (c *labelCache) get(ls []string) labelSet {
 	if len(ls) == 0 {
 		return labelSet{}
 	}
-	id := sliceID{unsafe.SliceData(ls), len(ls)}
-	if set, ok := c.byData[id]; ok {
-		return set
+	data := unsafe.SliceData(ls)
+	if e, ok := c.byData[data]; ok && len(e.raw) == len(ls) {
+		return e.set
 	}
 	if c.entries == nil || len(c.byData) >= labelCacheSize {
 		if c.entries == nil {
 			c.seed = maphash.MakeSeed()
 		}
 		c.entries = make(map[uint64][]labelEntry)
-		c.byData = make(map[sliceID]labelSet)
+		c.byData = make(map[*string]labelEntry)
 	}
 	var h maphash.Hash
 	h.SetSeed(c.seed)
@@ -152,8 +146,8 @@ func (c *labelCache) get(ls []string) labelSet {
 			return e.set
 		}
 	}
-	set := parseLabels(ls)
-	c.entries[sum] = append(c.entries[sum], labelEntry{raw: ls, set: set})
-	c.byData[id] = set
-	return set
+	e := labelEntry{raw: ls, set: parseLabels(ls)}
+	c.entries[sum] = append(c.entries[sum], e)
+	c.byData[data] = e
+	return e.set
 }

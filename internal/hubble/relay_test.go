@@ -190,3 +190,13 @@ func TestRelayEmitError(t *testing.T) {
 type errStop string
 
 func (e errStop) Error() string { return string(e) }
+
+func TestRelayCancelDuringBackoff(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := NewRelaySource("127.0.0.1:1", RelayOptions{Backoff: time.Minute}).Run(ctx, func(*netpol.Flow) error { return nil })
+	if err != context.DeadlineExceeded || time.Since(start) > 10*time.Second {
+		t.Errorf("Run = %v after %v, want context.DeadlineExceeded soon", err, time.Since(start))
+	}
+}

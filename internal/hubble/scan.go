@@ -2,6 +2,7 @@ package hubble
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -25,52 +26,24 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
-// plain8 reports whether the 8 bytes packed in x are all plain.
-func plain8(x uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	zero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
-	return (x&highs | (x-ones*0x20)&^x&highs | zero(x^(ones*'"')) | zero(x^(ones*'\\'))) == 0
-}
+// SWAR (SIMD within a register) masks over 8 bytes loaded little-endian.
+// In each mask, the lowest set bit is exact (borrows only spill upwards),
+// so bits.TrailingZeros64(mask)/8 is the index of the first byte found.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
 
-// noQuote8 reports whether the 8 bytes packed in x hold no '"' and no '\\'.
-func noQuote8(x uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	zero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
-	return zero(x^(ones*'"'))|zero(x^(ones*'\\')) == 0
-}
+// zeros marks the zero bytes of x.
+func zeros(x uint64) uint64 { return (x - ones) & ^x & highs }
 
-// rawObject returns the bytes of the object that starts at the next
-// byte, found by matching brackets outside strings, without validating
-// them. The position does not move.
-func (s *scanner) rawObject() ([]byte, bool) {
-	if s.peek() != '{' {
-		return nil, false
-	}
-	b, depth := s.b, 0
-	for i := s.i; i < len(b); i++ {
-		switch b[i] {
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-			if depth == 0 {
-				return b[s.i : i+1], true
-			}
-		case '"':
-			for i++; i < len(b); i++ {
-				for i+8 <= len(b) && noQuote8(binary.LittleEndian.Uint64(b[i:])) {
-					i += 8
-				}
-				if i >= len(b) || b[i] == '"' {
-					break
-				}
-				if b[i] == '\\' {
-					i++
-				}
-			}
-		}
-	}
-	return nil, false
+// quotes8 marks the '"' bytes of x.
+func quotes8(x uint64) uint64 { return zeros(x ^ (ones * '"')) }
+
+// special8 marks the bytes of x that are not plain: '"', '\\', control
+// bytes and bytes of multi-byte UTF-8.
+func special8(x uint64) uint64 {
+	return x&highs | (x-ones*0x20)&^x&highs | quotes8(x) | zeros(x^(ones*'\\'))
 }
 
 // peek skips white space and returns the next byte, or 0 at the end.
@@ -113,9 +86,13 @@ func (s *scanner) str() ([]byte, bool) {
 	start := s.i
 	b := s.b
 	for i := s.i; i < len(b); {
-		if i+8 <= len(b) && plain8(binary.LittleEndian.Uint64(b[i:])) {
-			i += 8
-			continue
+		if i+8 <= len(b) {
+			m := special8(binary.LittleEndian.Uint64(b[i:]))
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) / 8
 		}
 		c := b[i]
 		if plain[c] {
@@ -229,7 +206,15 @@ func (s *scanner) name() ([]byte, bool) {
 		return nil, false
 	}
 	b, start := s.b, s.i+1
-	for j := start; j < len(b); j++ {
+	j := start
+	for ; j+8 <= len(b); j += 8 {
+		if m := quotes8(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+			j += bits.TrailingZeros64(m) / 8
+			s.i = j + 1
+			return b[start:j], true
+		}
+	}
+	for ; j < len(b); j++ {
 		if b[j] == '"' {
 			s.i = j + 1
 			return b[start:j], true
@@ -336,17 +321,6 @@ func (s *scanner) delim() bool {
 		return true
 	}
 	return false
-}
-
-// enum reads an enum value name known to values (the generated
-// *_value map).
-func (s *scanner) enum(values map[string]int32) (int32, bool) {
-	b, ok := s.name()
-	if !ok {
-		return 0, false
-	}
-	v, ok := values[string(b)]
-	return v, ok
 }
 
 // skipString validates a string field that is not needed.
