@@ -23,6 +23,13 @@ func (m *Matrix) Probes() []netpol.Probe { return m.probes }
 // Classes returns the number of endpoint classes the matrix was computed on.
 func (m *Matrix) Classes() int { return m.n }
 
+// Class returns the class of endpoint i (an index into Endpoints) within the
+// matrix, from 0 to Classes()-1. Two endpoints of one class get the same
+// verdicts from and towards every endpoint, except the verdicts between an
+// endpoint and itself and those between a pod and the node it runs on (a
+// hostNetwork pod on that node, an external at the node's address).
+func (m *Matrix) Class(i int) int { return int(m.local[i]) }
+
 // Allowed reports whether endpoint i may connect to endpoint j with probe
 // k (indexes into Endpoints and Probes). An endpoint may always reach itself.
 func (m *Matrix) Allowed(i, j, k int) bool {
