@@ -156,6 +156,30 @@ func (l *Loader) Decode(name string, r io.Reader) (*netpol.Snapshot, *Report, er
 	return ld.finish()
 }
 
+// File is a manifest file held in memory, such as one read from a Git tree.
+type File struct {
+	// Name is how problems name the file.
+	Name string
+	Data []byte
+}
+
+// LoadFiles reads the objects of files, in order, into one snapshot as
+// Load reads the files of a directory.
+func (l *Loader) LoadFiles(files []File) (*netpol.Snapshot, *Report, error) {
+	ld := newLoad(l)
+	for _, f := range files {
+		ld.report.Files = append(ld.report.Files, f.Name)
+		ld.stream(f.Name, f.Data)
+	}
+	return ld.finish()
+}
+
+// DirectoryFile reports whether a directory walk reads the file of this
+// name: its extension is .yaml, .yml or .json.
+func DirectoryFile(name string) bool {
+	return slices.Contains([]string{".yaml", ".yml", ".json"}, filepath.Ext(name))
+}
+
 // expand returns the files a path stands for.
 func (l *Loader) expand(p string) ([]string, error) {
 	if p == "-" {
@@ -176,7 +200,7 @@ func (l *Loader) expand(p string) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		if !d.IsDir() && slices.Contains([]string{".yaml", ".yml", ".json"}, filepath.Ext(path)) {
+		if !d.IsDir() && DirectoryFile(path) {
 			files = append(files, path)
 		}
 		return nil

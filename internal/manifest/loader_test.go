@@ -188,3 +188,35 @@ func renderSnapshot(b *strings.Builder, s *netpol.Snapshot) {
 		fmt.Fprintf(b, "NetworkPolicy %s/%s %s\n", p.Namespace, p.Name, spec)
 	}
 }
+
+func TestLoadFiles(t *testing.T) {
+	files := []File{
+		{Name: "git:main:deploy/ns.yaml", Data: []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n")},
+		{Name: "git:main:deploy/pod.yaml", Data: []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\n")},
+	}
+	snap, report, err := (&Loader{}).LoadFiles(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := report.String(); got != "read 2 files: 1 Namespace, 1 Pod" {
+		t.Errorf("report = %q", got)
+	}
+	if len(snap.Pods) != 1 || len(snap.Namespaces) != 1 {
+		t.Errorf("snapshot = %+v", snap)
+	}
+	dup := append(files, File{Name: "git:main:deploy/again.yaml", Data: files[1].Data})
+	if _, _, err := (&Loader{}).LoadFiles(dup); err == nil || !strings.Contains(err.Error(), "git:main:deploy/again.yaml:") {
+		t.Errorf("LoadFiles(duplicate) = %v, want an error naming the file", err)
+	}
+}
+
+func TestDirectoryFile(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		want bool
+	}{{"a.yaml", true}, {"d/a.yml", true}, {"a.json", true}, {"a.YAML", false}, {"a.txt", false}, {"yaml", false}, {"a.yaml.bak", false}} {
+		if got := DirectoryFile(tc.name); got != tc.want {
+			t.Errorf("DirectoryFile(%q) = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
