@@ -125,10 +125,18 @@ func IsReply(f *netpol.Flow) bool {
 }
 
 // Add ingests one flow. It keeps nothing of f but copies of its strings.
+// The DNS answers a flow carries (a DNS response, or the names Hubble
+// gives a destination) are recorded as names of their addresses, whether
+// or not the flow is a reply; dropped flows give no names.
 func (b *Builder) Add(f *netpol.Flow) {
 	b.stats.Flows++
 	if !f.Time.IsZero() {
 		b.span = b.span.Widen(Window{f.Time, f.Time})
+	}
+	if f.DNS != nil && f.Verdict != netpol.Dropped {
+		for _, a := range f.DNS.Answers {
+			b.g.AddName(a, f.DNS.Query)
+		}
 	}
 	if IsReply(f) {
 		b.stats.Replies++

@@ -10,8 +10,10 @@
 // observed at both ends. A Graph holds nodes and directed edges; each edge
 // carries, per protocol and destination port, the count, the first and last
 // time seen and one sample flow, with forwarded and dropped evidence kept
-// apart. Graphs merge associatively and commutatively, so learners sharded
-// by namespace or replicated combine into one picture.
+// apart. It also keeps the DNS names that flows gave each address (the
+// answers of DNS responses), bounded, so that a generator can name external
+// destinations. Graphs merge associatively and commutatively, so learners
+// sharded by namespace or replicated combine into one picture.
 //
 // Invariants: the package does no I/O and no logging; every listing it
 // returns is sorted; a Graph's memory grows with distinct edges and ports,

@@ -3,6 +3,7 @@ package graph
 import (
 	"cmp"
 	"maps"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -20,6 +21,9 @@ type Graph struct {
 	ports   map[portKey]*PortStats
 	pairs   map[pair]int32 // ports per (from, to)
 	windows map[string]Window
+	// names are the DNS names each address was an answer for.
+	names     map[netip.Addr]map[string]struct{}
+	nameCount int
 }
 
 // pair identifies an edge by its node indexes.
@@ -45,7 +49,8 @@ type Edge struct {
 
 // New returns an empty graph.
 func New() *Graph {
-	return &Graph{index: map[Node]int32{}, ports: map[portKey]*PortStats{}, pairs: map[pair]int32{}, windows: map[string]Window{}}
+	return &Graph{index: map[Node]int32{}, ports: map[portKey]*PortStats{}, pairs: map[pair]int32{}, windows: map[string]Window{},
+		names: map[netip.Addr]map[string]struct{}{}}
 }
 
 // node returns the index of n, adding it when new.
@@ -184,10 +189,11 @@ func (g *Graph) Clone() *Graph {
 	return c
 }
 
-// Merge adds every edge and learning window of o to g. Merging is
-// associative and commutative: counts add, first and last seen widen, the
-// earliest sample wins (ties broken on the sample's other fields), and
-// learning windows widen.
+// Merge adds every edge, learning window and DNS name of o to g. Merging
+// is associative and commutative: counts add, first and last seen widen,
+// the earliest sample wins (ties broken on the sample's other fields),
+// learning windows widen and names add up (within MaxNamesPerAddr and
+// MaxNames, where the result depends on the order of merges).
 func (g *Graph) Merge(o *Graph) {
 	for k, p := range o.ports {
 		q := *p
@@ -196,6 +202,7 @@ func (g *Graph) Merge(o *Graph) {
 	for ns, w := range o.windows {
 		g.windows[ns] = g.windows[ns].Widen(w)
 	}
+	g.mergeNames(o, nil)
 }
 
 // Merge returns a new graph holding the evidence of all of gs.

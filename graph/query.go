@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"net/netip"
 	"slices"
 
 	gonum "gonum.org/v1/gonum/graph"
@@ -51,17 +52,21 @@ func (g *Graph) EdgesOf(n Node) []Edge {
 }
 
 // Namespace returns the part of g that concerns namespace ns: the edges
-// with at least one end in ns, and the learning window of ns.
+// with at least one end in ns, the learning window of ns, and the DNS
+// names of the external addresses of those edges.
 func (g *Graph) Namespace(ns string) *Graph {
 	out := New()
+	externals := map[netip.Addr]bool{}
 	for _, e := range g.edges(func(k portKey) bool {
 		return g.nodes[k.from].Namespace == ns || g.nodes[k.to].Namespace == ns
 	}) {
 		out.Add(e)
+		externals[e.From.Addr()], externals[e.To.Addr()] = true, true
 	}
 	if w, ok := g.windows[ns]; ok {
 		out.windows[ns] = w
 	}
+	out.mergeNames(g, func(a netip.Addr) bool { return externals[a] })
 	return out
 }
 

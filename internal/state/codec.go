@@ -50,6 +50,12 @@ func Marshal(g *graph.Graph) ([]byte, error) {
 		f.Edges = append(f.Edges, edgeV1{From: e.From.Key(), To: e.To.Key(),
 			Forwarded: encodePorts(e.Forwarded), Dropped: encodePorts(e.Dropped)})
 	}
+	for _, a := range g.NamedAddrs() {
+		if f.Names == nil {
+			f.Names = map[string][]string{}
+		}
+		f.Names[a.String()] = g.Names(a)
+	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
@@ -136,6 +142,16 @@ func (f *fileV1) graph() (*graph.Graph, error) {
 			continue
 		}
 		g.Add(ge)
+	}
+	for addr, names := range f.Names {
+		a, err := netip.ParseAddr(addr)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("names[%q]: not an IP address", addr))
+			continue
+		}
+		for _, n := range names {
+			g.AddName(a, n)
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("invalid state: %w", err)

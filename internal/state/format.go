@@ -16,6 +16,9 @@ type fileV1 struct {
 	// Windows is the learning window of each observed namespace.
 	Windows map[string]windowV1 `json:"windows"`
 	Edges   []edgeV1            `json:"edges"`
+	// Names are the DNS names of addresses, as flows answered them:
+	// address -> sorted names. Absent when none was seen.
+	Names map[string][]string `json:"names,omitempty"`
 }
 
 type windowV1 struct {
