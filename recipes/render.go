@@ -65,6 +65,9 @@ func (r *Recipe) Render(namespace string, values map[string]string) (*Rendered, 
 	out.WriteString("# " + r.Title + ", rendered by:\n")
 	out.WriteString("#   netpol recipe render " + r.Name + " " + r.settings(namespace, values) + "\n")
 	out.Write(bytes.TrimLeft(body.Bytes(), "\n"))
+	if !bytes.HasSuffix(out.Bytes(), []byte("\n")) {
+		out.WriteByte('\n')
+	}
 	return &Rendered{YAML: out.Bytes(), Policies: pols}, nil
 }
 

@@ -77,6 +77,9 @@ func TestRenderValid(t *testing.T) {
 					t.Errorf("%s: namespace %q", r.Name, np.Namespace)
 				}
 			}
+			if !strings.HasSuffix(string(out.YAML), "\n") || strings.HasSuffix(string(out.YAML), "\n\n") {
+				t.Errorf("%s: the YAML does not end in exactly one newline:\n%q", r.Name, out.YAML)
+			}
 			if !strings.Contains(string(out.YAML), "netpol recipe render "+r.Name+" -n team-a") {
 				t.Errorf("%s: the YAML does not say how it was rendered:\n%s", r.Name, out.YAML)
 			}
