@@ -252,6 +252,7 @@ func (ld *load) typed(src source, raw []byte, info *kindInfo) {
 		if e := ld.duplicate(src, objectKey{info.kind, ns, meta.GetName()}, object); e != nil {
 			errs = append(errs, e)
 		}
+		ld.origin(src, ObjectRef{Kind: info.kind, Namespace: ns, Name: meta.GetName()})
 		info.add(&ld.snap, obj)
 	}
 	for _, p := range problems {

@@ -41,6 +41,9 @@ type Report struct {
 	// Warnings are problems that do not stop the load:
 	// "file:line: object: field: message".
 	Warnings []string
+	// Origins says where each object of the snapshot was read; nil when
+	// nothing was.
+	Origins map[ObjectRef]Origin
 }
 
 // KindCount is a number of objects of one kind.
