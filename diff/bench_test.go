@@ -1,0 +1,136 @@
+package diff_test
+
+import (
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/netpol/netpol"
+	"github.com/netpol/netpol/diff"
+	"github.com/netpol/netpol/graph"
+	nt "github.com/netpol/netpol/internal/netpoltest"
+)
+
+// scale is the size of the target: 5,000 pods and 2,000 policies a
+// side.
+var scale = nt.Size{Namespaces: 50, Pods: 5000, Policies: 2000, Workloads: true, Cluster: true}
+
+// sides returns the benchmark's base and head, built once: the head is the
+// base with a pull request's worth of policy changes (see changePolicies).
+var sides = sync.OnceValues(func() (*netpol.Snapshot, *netpol.Snapshot) {
+	base := nt.Generate(1, scale)
+	head := *base
+	head.Policies = changePolicies(base.Policies)
+	return base, &head
+})
+
+// changePolicies returns a copy of nps with one policy in 40 removed, one in
+// 50 moved to another port, and one in 60 opened to every peer.
+func changePolicies(nps []networkingv1.NetworkPolicy) []networkingv1.NetworkPolicy {
+	var out []networkingv1.NetworkPolicy
+	for i, np := range nps {
+		switch {
+		case i%40 == 7:
+			continue
+		case i%50 == 3 && len(np.Spec.Ingress) > 0:
+			np = *np.DeepCopy()
+			port, tcp := intstr.FromInt32(8443), corev1.ProtocolTCP
+			np.Spec.Ingress[0].Ports = []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &port}}
+		case i%60 == 5 && len(np.Spec.Ingress) > 0:
+			np = *np.DeepCopy()
+			np.Spec.Ingress[0].From = nil
+		}
+		out = append(out, np)
+	}
+	return out
+}
+
+// traffic is observed traffic on the base: 2,000 edges, one in four a
+// connection the head loses, the others between pods picked in turn.
+var traffic = sync.OnceValue(func() *graph.Graph {
+	base, head := sides()
+	r, err := diff.Compare(base, head, diff.Options{})
+	if err != nil {
+		panic(err)
+	}
+	g := graph.New()
+	node := func(p *diff.Peer) graph.Node {
+		if p.IsExternal() {
+			return graph.ExternalNode(p.Range.Addr().Next())
+		}
+		return graph.WorkloadNode(p.Kind, p.Namespace, p.Name)
+	}
+	add := func(from, to graph.Node, p netpol.Probe) {
+		g.Add(graph.Edge{From: from, To: to, Forwarded: []graph.PortStats{{Protocol: p.Protocol, Port: p.Port, Count: 1}}})
+	}
+	for i := range 500 {
+		c := r.Lost[i*len(r.Lost)/500]
+		add(node(c.From), node(c.To), c.Probe)
+	}
+	pods := base.Pods
+	for i := range 1500 {
+		a, b := pods[(i*7)%len(pods)], pods[(i*13+1)%len(pods)]
+		p := netpol.Probe{Protocol: netpol.ProtocolTCP, Port: 8080}
+		if ports := netpol.ContainerPorts(&b.Spec); len(ports) > 0 {
+			p = netpol.Probe{Protocol: ports[0].Protocol, Port: ports[0].Port}
+		}
+		add(graph.WorkloadNode(graph.KindPod, a.Namespace, a.Name), graph.WorkloadNode(graph.KindPod, b.Namespace, b.Name), p)
+	}
+	return g
+})
+
+// BenchmarkCompare compares the two sides of 5,000 pods and 2,000
+// policies, with 2,000 observed edges: compile both, matrices, difference,
+// reasons, breakages and openings.
+func BenchmarkCompare(b *testing.B) {
+	base, head := sides()
+	g := traffic()
+	var r *diff.Report
+	cpu := cpuTime()
+	for b.Loop() {
+		var err error
+		if r, err = diff.Compare(base, head, diff.Options{Observed: g}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu = cpuTime() - cpu
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric(float64(len(r.Gained)), "gained")
+	b.ReportMetric(float64(len(r.Lost)), "lost")
+	b.ReportMetric(float64(len(r.Breakages)), "breakages")
+}
+
+// TestCompareScale runs the benchmark's comparison once and logs its size
+// and time; it asserts nothing about time (the machine may be busy).
+func TestCompareScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large comparison")
+	}
+	base, head := sides()
+	g := traffic()
+	start, cpu := time.Now(), cpuTime()
+	r, err := diff.Compare(base, head, diff.Options{Observed: g})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d pods, %d and %d policies: %d gained, %d lost, %d breakages, %d openings, %d probes in %v (%v CPU)",
+		len(base.Pods), len(base.Policies), len(head.Policies), len(r.Gained), len(r.Lost), len(r.Breakages),
+		len(r.Openings), len(r.Probes), time.Since(start).Round(time.Millisecond), (cpuTime() - cpu).Round(time.Millisecond))
+	if len(r.Gained) == 0 || len(r.Lost) == 0 || len(r.Breakages) == 0 {
+		t.Errorf("the benchmark's change should gain, lose and break connections")
+	}
+}
+
+// cpuTime returns the CPU time the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,11 @@
+package diff_test
+
+import (
+	"testing"
+
+	"github.com/netpol/netpol/internal/netpoltest"
+)
+
+func TestDeps(t *testing.T) {
+	netpoltest.CheckDeps(t, "github.com/netpol/netpol/diff")
+}
