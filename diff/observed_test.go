@@ -71,7 +71,7 @@ spec:
 	if want := (&diff.Evidence{Forwarded: 12, LastSeen: seen}); !cmp.Equal(want, b.Observed) {
 		t.Errorf("breakage evidence = %+v, want %+v", b.Observed, want)
 	}
-	wantReasons := []string{"ingress denied: the destination is isolated by y/allow-web, y/deny-ingress and no rule allows TCP/8080 from the source"}
+	wantReasons := []string{"ingress denied: the destination is isolated by y/allow-web, y/deny-ingress, and no rule allows the connection"}
 	if d := cmp.Diff(wantReasons, b.Reasons); d != "" {
 		t.Errorf("reasons (-want +got):\n%s", d)
 	}

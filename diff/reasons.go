@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/netpol/netpol"
 	"github.com/netpol/netpol/simulate"
 )
 
@@ -63,10 +62,10 @@ func (c *comparison) reasons(a, b int32, k int, before, after State) int32 {
 	}
 	pols := c.policies()
 	if dirs&egress != 0 {
-		out = append(out, reasonText(pols, simulate.Egress, r.Egress, p, func() simulate.DirectionTrace { return explain().Egress }))
+		out = append(out, reasonText(pols, simulate.Egress, r.Egress, func() simulate.DirectionTrace { return explain().Egress }))
 	}
 	if dirs&ingress != 0 {
-		out = append(out, reasonText(pols, simulate.Ingress, r.Ingress, p, func() simulate.DirectionTrace { return explain().Ingress }))
+		out = append(out, reasonText(pols, simulate.Ingress, r.Ingress, func() simulate.DirectionTrace { return explain().Ingress }))
 	}
 	i := c.reasonSet(out)
 	c.reasonCache[key] = i
@@ -103,10 +102,10 @@ func denied(r simulate.Result) directions {
 // policies and rules, never endpoints, so that it holds for every pair of
 // the classes. trace is called only when the policies selecting the
 // subject are needed.
-func reasonText(pols []simulate.PolicyRef, d simulate.Direction, dec simulate.Decision, p netpol.Probe, trace func() simulate.DirectionTrace) string {
-	subject, other, prep := "destination", "source", "from"
+func reasonText(pols []simulate.PolicyRef, d simulate.Direction, dec simulate.Decision, trace func() simulate.DirectionTrace) string {
+	subject := "destination"
 	if d == simulate.Egress {
-		subject, other, prep = "source", "destination", "to"
+		subject = "source"
 	}
 	switch dec.Reason {
 	case simulate.RuleMatched:
@@ -118,8 +117,7 @@ func reasonText(pols []simulate.PolicyRef, d simulate.Direction, dec simulate.De
 		for _, pt := range trace().Policies {
 			names = append(names, pt.Name)
 		}
-		return fmt.Sprintf("%s denied: the %s is isolated by %s and no rule allows %s %s the %s",
-			d, subject, strings.Join(names, ", "), p, prep, other)
+		return fmt.Sprintf("%s denied: the %s is isolated by %s, and no rule allows the connection", d, subject, strings.Join(names, ", "))
 	case simulate.NotSubject:
 		return fmt.Sprintf("%s allowed: the %s is not a pod that policies select", d, subject)
 	case simulate.ResidentNode:
