@@ -131,13 +131,13 @@ func (s *fileSource) readLines(ctx context.Context, name string, lr *lineReader,
 			// Cut short: the bytes before the cut are a record only if
 			// they decode; the cut itself is one rejected record.
 			if len(line) > 0 {
-				if bad, err := s.record(line, d, f, emit); err != nil || bad != nil {
-					if err != nil {
-						return err
-					}
-					return s.problem(fmt.Sprintf("%s:%d: input cut short: %v", name, n, readErr))
+				bad, err := s.record(line, d, f, emit)
+				if err != nil {
+					return err
 				}
-				n++
+				if bad == nil {
+					n++ // a whole record before the cut
+				}
 			}
 			return s.problem(fmt.Sprintf("%s:%d: input cut short: %v", name, n, readErr))
 		}
