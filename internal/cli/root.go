@@ -45,6 +45,7 @@ Exit codes: 0 success, 1 a finding (simulate: an expectation not met),
 		newMergeCmd(e),
 		newGraphCmd(e),
 		newVersionCmd(e),
+		newDiffCmd(e),
 		newRecipeCmd(e),
 	)
 	markStart(root, e)

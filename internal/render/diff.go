@@ -126,6 +126,13 @@ func count(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
+// Verdict says in one line what the change does: "no connectivity change",
+// or "1 observed connection would break; 2 connections gained; 1 lost".
+func (d Diff) Verdict() string {
+	_, text := d.verdict()
+	return text
+}
+
 // verdict says in one line what the change does, and which icon goes with
 // it: "" (no change), "changed" or "breaks".
 func (d Diff) verdict() (level, text string) {
@@ -137,11 +144,16 @@ func (d Diff) verdict() (level, text string) {
 	if n := len(r.Breakages); n > 0 {
 		parts = append(parts, count(n, "observed connection would break", "observed connections would break"))
 	}
-	gained := count(len(r.Gained), "connection gained", "connections gained")
-	if r.Observed && len(r.Gained) > 0 {
-		gained += fmt.Sprintf(" (%d not used by observed traffic)", len(r.Openings))
+	if n := len(r.Gained); n > 0 {
+		gained := count(n, "connection gained", "connections gained")
+		if r.Observed {
+			gained += fmt.Sprintf(" (%d not used by observed traffic)", len(r.Openings))
+		}
+		parts = append(parts, gained)
 	}
-	parts = append(parts, gained, fmt.Sprintf("%d lost", len(r.Lost)))
+	if n := len(r.Lost); n > 0 {
+		parts = append(parts, count(n, "connection lost", "connections lost"))
+	}
 	for _, inv := range []struct {
 		i    diff.Inventory
 		verb string
