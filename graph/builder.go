@@ -47,6 +47,10 @@ type Stats struct {
 	Duplicates int64
 	// Replies counts reply flows, which are ignored.
 	Replies int64
+	// NoProtocol counts flows without a transport protocol the graph knows
+	// (no TCP, UDP, SCTP or ICMP layer), which are not connections and are
+	// left out.
+	NoProtocol int64
 	// Unresolved counts flows left out because an endpoint had nothing to
 	// resolve, or because too many edges were pending.
 	Unresolved int64
@@ -140,6 +144,10 @@ func (b *Builder) Add(f *netpol.Flow) {
 	}
 	if IsReply(f) {
 		b.stats.Replies++
+		return
+	}
+	if f.Protocol == netpol.ProtocolUnknown {
+		b.stats.NoProtocol++
 		return
 	}
 	port := f.Destination.Port

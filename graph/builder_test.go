@@ -95,6 +95,9 @@ func TestBuilderCounting(t *testing.T) {
 			flow(10, web+"@10.0.0.1:41001", "shop/#4242{app=cart}@10.0.0.8:8080"),
 			flow(20, web+"@10.0.0.1:41002", cart+"#4242@10.0.0.9:8080"),
 		}, []string{"Deployment:shop/web -> Deployment:shop/cart TCP/8080 x3 +0ms..+20ms"}},
+		{"flows without a transport protocol are left out", []*netpol.Flow{
+			flow(0, web+"@10.0.0.1:0", cart+"@10.0.0.9:0", noL4),
+		}, nil},
 		{"pending endpoint that never resolves", []*netpol.Flow{
 			flow(0, web+"@10.0.0.1:41000", "shop/{app=cart}@10.0.0.9:8080"),
 		}, nil},

@@ -69,6 +69,7 @@ func dropped(f *netpol.Flow)      { f.Verdict = netpol.Dropped }
 func reply(f *netpol.Flow)        { f.Reply = netpol.Yes }
 func replyUnknown(f *netpol.Flow) { f.Reply = netpol.Unknown }
 func udp(f *netpol.Flow)          { f.Protocol = netpol.ProtocolUDP }
+func noL4(f *netpol.Flow)         { f.Protocol = netpol.ProtocolUnknown }
 func observer(node string) func(*netpol.Flow) {
 	return func(f *netpol.Flow) { f.Node = node }
 }

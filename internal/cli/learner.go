@@ -180,9 +180,9 @@ func (l *learner) summary(outcome string) {
 	for _, p := range problems {
 		b.WriteString("netpol: warning: " + p + "\n")
 	}
-	fmt.Fprintf(&b, "netpol: learned %s in %s: %d counted, %d duplicates, %d replies, %d unresolved, %d pending; %s; %s, %d skipped records; %s\n",
+	fmt.Fprintf(&b, "netpol: learned %s in %s: %d counted, %d duplicates, %d replies, %d without transport protocol, %d unresolved, %d pending; %s; %s, %d skipped records; %s\n",
 		plural(st.Flows, "flow", "flows"), time.Since(l.started).Round(time.Millisecond),
-		st.Counted, st.Duplicates, st.Replies, st.Unresolved, st.Pending,
+		st.Counted, st.Duplicates, st.Replies, st.NoProtocol, st.Unresolved, st.Pending,
 		plural(int64(learned), "edge", "edges"), plural(rejected, "rejected line", "rejected lines"), skipped, outcome)
 	io.WriteString(l.stderr, b.String())
 }
