@@ -1,0 +1,109 @@
+package audit
+
+import (
+	"net/netip"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+
+	"github.com/netpol/netpol"
+)
+
+// MetadataAddress is the cloud metadata service (AWS, GCP, Azure and
+// others), which hands out the node's credentials over HTTP.
+var MetadataAddress = netip.MustParseAddr("169.254.169.254")
+
+// targets are the sensitive destinations the egress checks probe.
+type targets struct {
+	nodes     []nodeAddr
+	apiServer []apiEndpoint
+	// apiMissing says why the API server could not be located, or "".
+	apiMissing string
+	podIPs     map[netip.Addr]bool // addresses of non-hostNetwork pods
+}
+
+type nodeAddr struct {
+	node string
+	ip   netip.Addr
+}
+
+// apiEndpoint is an address and port of the API server, as the kubernetes
+// Service's EndpointSlices give them.
+type apiEndpoint struct {
+	ip    netip.Addr
+	probe netpol.Probe
+}
+
+// probeTargets finds the node addresses and the API server endpoints of a
+// snapshot.
+func probeTargets(s *netpol.Snapshot) targets {
+	t := targets{podIPs: map[netip.Addr]bool{}}
+	for i := range s.Pods {
+		p := &s.Pods[i]
+		if !p.Spec.HostNetwork && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
+			for _, ip := range netpol.PodIPs(p) {
+				t.podIPs[ip] = true
+			}
+		}
+	}
+	for _, n := range s.Nodes {
+		for _, a := range n.Status.Addresses {
+			if a.Type != corev1.NodeInternalIP && a.Type != corev1.NodeExternalIP {
+				continue
+			}
+			if ip, err := netip.ParseAddr(a.Address); err == nil {
+				t.nodes = append(t.nodes, nodeAddr{n.Name, ip.Unmap()})
+			}
+		}
+	}
+	t.apiServer, t.apiMissing = apiServerEndpoints(s)
+	return t
+}
+
+// apiServerEndpoints returns the addresses and ports of the kubernetes
+// Service in default, from its EndpointSlices: what policies see of a
+// connection to the API server, after the ClusterIP is translated.
+func apiServerEndpoints(s *netpol.Snapshot) ([]apiEndpoint, string) {
+	var out []apiEndpoint
+	for _, es := range s.EndpointSlices {
+		if es.Namespace != "default" || es.Labels[discoveryv1.LabelServiceName] != "kubernetes" {
+			continue
+		}
+		for _, p := range es.Ports {
+			if p.Port == nil || *p.Port <= 0 || *p.Port > 65535 || p.Protocol != nil && *p.Protocol != corev1.ProtocolTCP {
+				continue
+			}
+			for _, ep := range es.Endpoints {
+				for _, raw := range ep.Addresses {
+					if ip, err := netip.ParseAddr(raw); err == nil {
+						out = append(out, apiEndpoint{ip.Unmap(), netpol.Probe{Protocol: netpol.ProtocolTCP, Port: uint16(*p.Port)}})
+					}
+				}
+			}
+		}
+	}
+	if len(out) > 0 {
+		return out, ""
+	}
+	if slices.ContainsFunc(s.Services, func(v corev1.Service) bool { return v.Namespace == "default" && v.Name == "kubernetes" }) {
+		return nil, "the Service default/kubernetes has no EndpointSlices in the snapshot"
+	}
+	return nil, "the snapshot has no Service default/kubernetes and no EndpointSlices for it"
+}
+
+// externals returns the addresses to add to the engine as externals: the
+// metadata address, the nodes' and the API server's, without those that are
+// pod addresses.
+func (t targets) externals() []netip.Addr {
+	out := []netip.Addr{MetadataAddress}
+	for _, n := range t.nodes {
+		out = append(out, n.ip)
+	}
+	for _, e := range t.apiServer {
+		out = append(out, e.ip)
+	}
+	out = slices.DeleteFunc(out, func(ip netip.Addr) bool { return t.podIPs[ip] })
+	slices.SortFunc(out, netip.Addr.Compare)
+	return slices.Compact(out)
+}
