@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -12,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/netpol/netpol"
+	"github.com/netpol/netpol/internal/kube"
 	"github.com/netpol/netpol/internal/manifest"
 	"github.com/netpol/netpol/simulate"
 )
@@ -23,6 +23,9 @@ type clusterOptions struct {
 	externals          []string
 	ipBlockMatchesPods bool
 	verbose            bool
+	// kube are the kubectl connection flags: without -f, the live cluster
+	// is read (live.go).
+	kube *kube.Flags
 }
 
 // addFlags binds the cluster flags to o.
@@ -37,6 +40,8 @@ func (o *clusterOptions) addFlags(c *cobra.Command) {
 	fs.BoolVar(&o.ipBlockMatchesPods, "ipblock-matches-pods", true,
 		"let ipBlock peers match pod addresses (upstream conformance); false for Cilium-like dataplanes")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "print what was read and compiled to stderr")
+	o.kube = kube.NewFlags(&o.namespace)
+	o.kube.AddFlags(fs)
 	_ = c.MarkFlagFilename("cluster", "yaml", "yml", "json")
 	_ = c.RegisterFlagCompletionFunc("namespace", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return o.completeNamespaces(), cobra.ShellCompDirectiveNoFileComp
@@ -50,7 +55,7 @@ func (o *clusterOptions) readsStdin() bool { return slices.Contains(o.paths, "-"
 // to e.stderr.
 func (o *clusterOptions) load(e *env) (*netpol.Snapshot, error) {
 	if len(o.paths) == 0 {
-		return nil, errors.New("no cluster given: read manifests with -f PATH (a file, a directory, or - for standard input)")
+		return o.loadLive(e)
 	}
 	l := manifest.Loader{DefaultNamespace: o.namespace, Stdin: e.stdin}
 	snap, rep, err := l.Load(o.paths)
@@ -129,7 +134,10 @@ func (o *clusterOptions) compile(e *env, snap *netpol.Snapshot, names ...string)
 // quietSnapshot reads the manifests for shell completion: nothing printed,
 // nothing read from standard input, nil on any problem.
 func (o *clusterOptions) quietSnapshot() *netpol.Snapshot {
-	if len(o.paths) == 0 || o.readsStdin() {
+	if len(o.paths) == 0 {
+		return o.quietLive()
+	}
+	if o.readsStdin() {
 		return nil
 	}
 	l := manifest.Loader{DefaultNamespace: o.namespace}
@@ -141,6 +149,9 @@ func (o *clusterOptions) quietSnapshot() *netpol.Snapshot {
 }
 
 func (o *clusterOptions) completeNamespaces() []string {
+	if len(o.paths) == 0 {
+		return liveNamespaces(o.kube)
+	}
 	snap := o.quietSnapshot()
 	if snap == nil {
 		return nil

@@ -15,6 +15,7 @@ import (
 
 	"github.com/netpol/netpol"
 	"github.com/netpol/netpol/graph"
+	"github.com/netpol/netpol/internal/kube"
 	"github.com/netpol/netpol/internal/state"
 )
 
@@ -31,6 +32,7 @@ type learnOptions struct {
 	interval       time.Duration
 	node           string
 	paths          []string
+	kube           *kube.Flags
 	statePath      string
 	checkpoint     time.Duration
 	duration       time.Duration
@@ -89,7 +91,9 @@ end.`,
 	fs.StringArrayVar(&o.conntrackFiles, "conntrack-file", nil, "a conntrack dump (`PATH`, conntrack -L output; .gz accepted; - for standard input), repeatable")
 	fs.DurationVar(&o.interval, "interval", 10*time.Second, "time between two dumps of the conntrack table")
 	fs.StringVar(&o.node, "node", "", "name of the node the conntrack table belongs to (its address is then the host identity)")
-	fs.StringArrayVarP(&o.paths, "cluster", "f", nil, "manifests to resolve endpoints with: a YAML or JSON file, a directory, or - (repeatable)")
+	fs.StringArrayVarP(&o.paths, "cluster", "f", nil, "manifests to resolve endpoints with: a YAML or JSON file, a directory, or - (repeatable); without -f, the live cluster when there is a kubeconfig")
+	o.kube = kube.NewFlags(nil)
+	o.kube.AddFlags(fs)
 	fs.StringVar(&o.statePath, "state", "", "the state `FILE` to create or extend (required)")
 	fs.DurationVar(&o.checkpoint, "checkpoint", time.Minute, "time between two writes of the state while learning")
 	fs.DurationVar(&o.duration, "duration", 0, "stop learning after this long (default: when the sources end, or on Ctrl-C)")
@@ -114,6 +118,8 @@ func (o *learnOptions) run(ctx context.Context, e *env) error {
 		if snap, err = (&clusterOptions{paths: o.paths}).load(e); err != nil {
 			return err
 		}
+	} else if snap, err = optionalLive(ctx, e, o.kube); err != nil {
+		return err
 	}
 	sources, err := o.sources(e)
 	if err != nil {

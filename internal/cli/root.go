@@ -47,6 +47,7 @@ Exit codes: 0 success, 1 a finding (simulate: an expectation not met),
 		newVersionCmd(e),
 		newDiffCmd(e),
 		newRecipeCmd(e),
+		newSnapshotCmd(e), newApplyCmd(e), newRollbackCmd(e),
 	)
 	markStart(root, e)
 	return root
