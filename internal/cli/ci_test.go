@@ -8,23 +8,26 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/rogpeppe/go-internal/txtar"
-	"sigs.k8s.io/yaml"
+	yaml "go.yaml.in/yaml/v3"
 )
 
 // workflow is what TestCIWorkflow reads of the GitHub Actions workflow.
 type workflow struct {
-	On   map[string]any `json:"on"`
-	Jobs map[string]struct {
-		Steps []struct {
-			ID   string            `json:"id"`
-			Name string            `json:"name"`
-			If   string            `json:"if"`
-			Run  string            `json:"run"`
-			Uses string            `json:"uses"`
-			With map[string]any    `json:"with"`
-			Env  map[string]string `json:"env"`
-		} `json:"steps"`
-	} `json:"jobs"`
+	Name        string            `yaml:"name"`
+	On          map[string]any    `yaml:"on"`
+	Permissions map[string]string `yaml:"permissions"`
+	Jobs        map[string]struct {
+		RunsOn string `yaml:"runs-on"`
+		Steps  []struct {
+			ID   string            `yaml:"id"`
+			Name string            `yaml:"name"`
+			If   string            `yaml:"if"`
+			Run  string            `yaml:"run"`
+			Uses string            `yaml:"uses"`
+			With map[string]any    `yaml:"with"`
+			Env  map[string]string `yaml:"env"`
+		} `yaml:"steps"`
+	} `yaml:"jobs"`
 }
 
 // TestCIWorkflow checks that the workflow of docs/ci.md runs what
@@ -43,7 +46,9 @@ func TestCIWorkflow(t *testing.T) {
 		t.Fatal("docs/ci.md has no ```yaml block")
 	}
 	var wf workflow
-	if err := yaml.UnmarshalStrict([]byte(block), &wf); err != nil {
+	dec := yaml.NewDecoder(strings.NewReader(block))
+	dec.KnownFields(true)
+	if err := dec.Decode(&wf); err != nil {
 		t.Fatalf("the workflow of docs/ci.md: %v", err)
 	}
 	if _, ok := wf.On["pull_request"]; !ok || len(wf.Jobs) != 1 {
@@ -64,7 +69,7 @@ func TestCIWorkflow(t *testing.T) {
 		for _, s := range job.Steps {
 			switch {
 			case strings.HasPrefix(s.Uses, "actions/checkout@"):
-				checkout = s.With["fetch-depth"] == float64(0)
+				checkout = s.With["fetch-depth"] == 0
 			case s.ID == "diff":
 				diff = true
 				if d := cmp.Diff(tested, s.Run); d != "" {
