@@ -219,3 +219,31 @@ spec: {podSelector: {}, ingress: [{from: [{ipBlock: {cidr: nonsense}}]}]}`))
 		t.Errorf("Compare(invalid head) = %v, want an error starting with head:", err)
 	}
 }
+
+// TestOwnerlessPods: a pod without owners counts as the one top-level
+// workload whose selector matches it, as hand-written manifests list them.
+func TestOwnerlessPods(t *testing.T) {
+	side := func(more ...part) *netpol.Snapshot {
+		return cluster(append([]part{
+			namespace("x", ""), pod("x/a", "app=a", "10.0.1.1", "80/TCP"),
+			deployment("x/api", "app=api", "80/TCP", nil), pod("x/api-7b9f-x", "app=api", "10.0.1.2", "80/TCP"),
+			deployment("x/one", "tier=t", "80/TCP", nil), deployment("x/two", "tier=t", "80/TCP", nil), pod("x/both", "tier=t", "10.0.1.3", "80/TCP"),
+		}, more...)...)
+	}
+	r, err := diff.Compare(side(), side(denyIngress("x")), diff.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"0.0.0.0/0 -> x/a TCP/80 allowed>denied", "0.0.0.0/0 -> x/api TCP/80 allowed>denied", "0.0.0.0/0 -> x/both TCP/80 allowed>denied",
+		"x/a -> x/api TCP/80 allowed>denied", "x/a -> x/both TCP/80 allowed>denied",
+		"x/api -> x/a TCP/80 allowed>denied", "x/api -> x/both TCP/80 allowed>denied",
+		"x/both -> x/a TCP/80 allowed>denied", "x/both -> x/api TCP/80 allowed>denied",
+	}
+	if d := cmp.Diff(want, lines(r.Lost)); d != "" {
+		t.Errorf("lost (-want +got):\n%s", d)
+	}
+	if k := r.Lost[1].To.Kind; k != graph.KindDeployment {
+		t.Errorf("x/api is a %s, want a Deployment", k)
+	}
+}

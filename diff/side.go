@@ -4,6 +4,9 @@ import (
 	"net/netip"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
 	"github.com/netpol/netpol"
 	"github.com/netpol/netpol/graph"
 	"github.com/netpol/netpol/simulate"
@@ -69,10 +72,13 @@ func (us *units) both(u int32) bool {
 }
 
 // addSide maps every endpoint of side s (0 base, 1 head) to its peer:
-// pods through graph's resolution of their owners, templates to their
-// workload, externals to the region they represent.
+// pods through graph's resolution of their owners (a pod without owners to
+// the one top-level workload whose selector matches it, as
+// netpol.Snapshot.Endpoints counts it), templates to their workload,
+// externals to the region they represent.
 func (us *units) addSide(s int, sd *side, regionPeer map[netip.Addr]int32) {
 	r := graph.NewResolver(sd.snap)
+	sel := newSelectors(sd.snap)
 	for i, ep := range sd.eng.Endpoints() {
 		var u int32
 		switch ep.Kind {
@@ -85,6 +91,9 @@ func (us *units) addSide(s int, sd *side, regionPeer map[netip.Addr]int32) {
 			u = us.unit(Peer{Kind: graph.Kind(ep.WorkloadKind), Namespace: ep.Namespace, Name: ep.Name})
 		default:
 			n := r.Pod(ep.Namespace, ep.Name, ep.Labels, netpol.WorkloadRef{}, time.Time{})
+			if n.Kind == graph.KindPod {
+				n = sel.owner(n, ep.Labels)
+			}
 			u = us.unit(Peer{Kind: n.Kind, Namespace: n.Namespace, Name: n.Name})
 		}
 		su := &us.sides[s][u]
@@ -177,4 +186,55 @@ func (sd *side) find(u, v *sideUnit, same bool, k int, want bool) (a, b int32, o
 		return ok
 	})
 	return a, b, ok
+}
+
+// selectors are the top-level workloads of a snapshot (those without
+// owners), with their selectors, by namespace.
+type selectors map[string][]selectorOf
+
+type selectorOf struct {
+	sel  labels.Selector
+	node graph.Node
+}
+
+func newSelectors(s *netpol.Snapshot) selectors {
+	out := selectors{}
+	for i := range s.Workloads {
+		w := &s.Workloads[i]
+		if len(w.OwnerReferences) > 0 {
+			continue
+		}
+		var sel labels.Selector
+		if w.Selector != nil {
+			var err error
+			if sel, err = metav1.LabelSelectorAsSelector(w.Selector); err != nil {
+				continue
+			}
+		} else if len(w.Template.Labels) > 0 {
+			sel = labels.SelectorFromSet(w.Template.Labels)
+		}
+		if sel == nil || sel.Empty() {
+			continue
+		}
+		out[w.Namespace] = append(out[w.Namespace], selectorOf{sel, graph.WorkloadNode(graph.Kind(w.Kind), w.Namespace, w.Name)})
+	}
+	return out
+}
+
+// owner returns the workload whose selector matches the bare pod n, when
+// exactly one does; else n.
+func (s selectors) owner(n graph.Node, podLabels map[string]string) graph.Node {
+	found := graph.Node{}
+	for _, w := range s[n.Namespace] {
+		if w.sel.Matches(labels.Set(podLabels)) {
+			if found != (graph.Node{}) {
+				return n
+			}
+			found = w.node
+		}
+	}
+	if found == (graph.Node{}) {
+		return n
+	}
+	return found
 }
