@@ -44,40 +44,42 @@ func (v *verifier) unobserved(policies []networkingv1.NetworkPolicy) error {
 	var gen *simulate.Engine
 	reported := map[seenKey]bool{}
 	for k, probe := range v.c.Probes {
-		for i := range ids {
-			for j := range ids {
-				if i == j || !policed[i] && !policed[j] || !m.Allowed(i, j, k) {
-					continue
-				}
-				a, b := nodes[i], nodes[j]
-				key := seenKey{a, b, probe}
-				if v.seen[key] || reported[key] || v.r.DNS.isDNS(b, probe) || v.seenAsNode(ids[i], ids[j], a, b, probe) {
-					continue
-				}
-				res := v.eng.Evaluate(ids[i], ids[j], probe)
-				if res.Egress.Reason == simulate.ResidentNode || res.Ingress.Reason == simulate.ResidentNode ||
-					res.Egress.Reason == simulate.NotSubject && res.Ingress.Reason == simulate.NotSubject {
-					continue // no policy can decide these
-				}
-				if gen == nil {
-					var err error
-					if gen, err = v.generatedOnly(); err != nil {
-						return fmt.Errorf("compiling the generated policies: %w", err)
-					}
-				}
-				f := Fault{From: display(a), To: display(b), Probe: probe,
-					FromEndpoint: v.eng.Endpoint(ids[i]).ID(), ToEndpoint: v.eng.Endpoint(ids[j]).ID(), Reason: v.allowedBy(res)}
-				alone, resident := v.allowedAlone(gen, f)
-				if resident {
-					continue // a pod and its own node: always allowed
-				}
-				reported[key] = true
-				if alone {
-					v.c.add(&v.c.Unexpected, f)
-				} else {
-					v.c.add(&v.c.Existing, f)
+		var err error
+		m.EachAllowed(k, func(i, j int) {
+			if err != nil || !policed[i] && !policed[j] {
+				return
+			}
+			a, b := nodes[i], nodes[j]
+			key := seenKey{a, b, probe}
+			if v.seen[key] || reported[key] || v.r.DNS.isDNS(b, probe) || v.seenAsNode(ids[i], ids[j], a, b, probe) {
+				return
+			}
+			res := v.eng.Evaluate(ids[i], ids[j], probe)
+			if res.Egress.Reason == simulate.ResidentNode || res.Ingress.Reason == simulate.ResidentNode ||
+				res.Egress.Reason == simulate.NotSubject && res.Ingress.Reason == simulate.NotSubject {
+				return // no policy can decide these
+			}
+			if gen == nil {
+				if gen, err = v.generatedOnly(); err != nil {
+					err = fmt.Errorf("compiling the generated policies: %w", err)
+					return
 				}
 			}
+			f := Fault{From: display(a), To: display(b), Probe: probe,
+				FromEndpoint: v.eng.Endpoint(ids[i]).ID(), ToEndpoint: v.eng.Endpoint(ids[j]).ID(), Reason: v.allowedBy(res)}
+			alone, resident := v.allowedAlone(gen, f)
+			if resident {
+				return // a pod and its own node: always allowed
+			}
+			reported[key] = true
+			if alone {
+				v.c.add(&v.c.Unexpected, f)
+			} else {
+				v.c.add(&v.c.Existing, f)
+			}
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil
