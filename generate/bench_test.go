@@ -126,7 +126,7 @@ func BenchmarkGenerateAndVerify(b *testing.B) {
 			b.Fatalf("%d policies, %d observed connections checked", len(r.Policies), c.Observed)
 		}
 	}
-	b.ReportMetric((cpuTime() - cpu).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(gen.Seconds()/float64(b.N), "generate-s/op")
 	b.ReportMetric(check.Seconds()/float64(b.N), "verify-s/op")
 }
