@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"sync"
 
 	"github.com/netpol/netpol"
 	"github.com/netpol/netpol/graph"
@@ -70,20 +71,24 @@ func newComparison(base, head *netpol.Snapshot, o Options, obs []observation) (*
 		regionPeer[r.rep] = u
 	}
 	var engines [2]*simulate.Engine
-	for s, snap := range snaps {
-		eng, err := simulate.Compile(snap, simulate.Options{IPBlockIgnoresPods: o.IPBlockIgnoresPods, Externals: reps})
+	var errs [2]error
+	both(func(s int) {
+		engines[s], errs[s] = simulate.Compile(snaps[s], simulate.Options{IPBlockIgnoresPods: o.IPBlockIgnoresPods, Externals: reps})
+	})
+	for s, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", []string{"base", "head"}[s], err)
 		}
-		engines[s] = eng
 	}
 	c.probes = probesOf(engines, snaps, obs)
-	for s, snap := range snaps {
+	both(func(s int) {
 		ids := make([]simulate.EndpointID, len(engines[s].Endpoints()))
 		for i := range ids {
 			ids[i] = simulate.EndpointID(i)
 		}
-		c.sides[s] = &side{snap: snap, eng: engines[s], m: engines[s].Matrix(ids, c.probes)}
+		c.sides[s] = &side{snap: snaps[s], eng: engines[s], m: engines[s].Matrix(ids, c.probes)}
+	})
+	for s := range c.sides {
 		c.u.addSide(s, c.sides[s], regionPeer)
 	}
 	return c, nil
@@ -195,4 +200,16 @@ func observedV6(obs []observation) bool {
 		}
 	}
 	return false
+}
+
+// both runs f for the base (0) and the head (1) at once.
+func both(f func(side int)) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		f(1)
+	}()
+	f(0)
+	wg.Wait()
 }

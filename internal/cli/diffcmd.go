@@ -115,11 +115,7 @@ func (o *diffOptions) run(ctx context.Context, e *env, baseArg, headArg string) 
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	base, err := o.loadSide(ctx, e, "BASE", baseArg)
-	if err != nil {
-		return err
-	}
-	head, err := o.loadSide(ctx, e, "HEAD", headArg)
+	base, head, err := o.loadSides(ctx, e, baseArg, headArg)
 	if err != nil {
 		return err
 	}

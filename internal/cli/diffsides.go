@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/netpol/netpol"
 	"github.com/netpol/netpol/graph"
@@ -12,34 +14,54 @@ import (
 	"github.com/netpol/netpol/internal/state"
 )
 
+// loadSides reads both sides at once, then prints their load reports, the
+// base's first.
+func (o *diffOptions) loadSides(ctx context.Context, e *env, baseArg, headArg string) (base, head *netpol.Snapshot, err error) {
+	type result struct {
+		snap *netpol.Snapshot
+		rep  *manifest.Report
+		err  error
+	}
+	var res [2]result
+	var wg sync.WaitGroup
+	for i, arg := range []string{baseArg, headArg} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res[i].snap, res[i].rep, res[i].err = o.loadSide(ctx, e, []string{"BASE", "HEAD"}[i], arg)
+		}()
+	}
+	wg.Wait()
+	report := &clusterOptions{verbose: o.verbose}
+	for _, r := range res {
+		report.report(e.stderr, r.rep)
+	}
+	return res[0].snap, res[1].snap, errors.Join(res[0].err, res[1].err)
+}
+
 // loadSide reads one side of a diff: git:REV:PATH from the repository's
 // objects, else a file, a directory or - through the manifest loader.
-func (o *diffOptions) loadSide(ctx context.Context, e *env, which, arg string) (*netpol.Snapshot, error) {
+func (o *diffOptions) loadSide(ctx context.Context, e *env, which, arg string) (*netpol.Snapshot, *manifest.Report, error) {
 	l := manifest.Loader{DefaultNamespace: o.namespace, Stdin: e.stdin}
-	report := &clusterOptions{verbose: o.verbose}
 	ref, isGit, err := gitobj.ParseRef(arg)
 	if err != nil {
-		return nil, fmt.Errorf("%s %w", which, err)
+		return nil, nil, fmt.Errorf("%s %w", which, err)
 	}
 	if !isGit {
-		snap, rep, err := l.Load([]string{arg})
-		report.report(e.stderr, rep)
-		return snap, err
+		return l.Load([]string{arg})
 	}
 	files, err := gitobj.Repo{}.Read(ctx, ref, manifest.DirectoryFile)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("%s: no .yaml, .yml or .json files in directory", ref)
+		return nil, nil, fmt.Errorf("%s: no .yaml, .yml or .json files in directory", ref)
 	}
 	in := make([]manifest.File, len(files))
 	for i, f := range files {
 		in[i] = manifest.File{Name: f.Name, Data: f.Data}
 	}
-	snap, rep, err := l.LoadFiles(in)
-	report.report(e.stderr, rep)
-	return snap, err
+	return l.LoadFiles(in)
 }
 
 // observed returns the observed traffic the flags give: a state file, or

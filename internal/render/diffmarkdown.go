@@ -103,6 +103,10 @@ func (m *markdown) section(s section) {
 		m.line(rule)
 	}
 	for _, r := range s.rows {
+		if m.full {
+			m.omitted++
+			continue
+		}
 		cells := []string{code(r.from.String()), code(r.to.String()), escape(strings.Join(r.ports, ", "))}
 		if s.observed {
 			cells = append(cells, escape(evidenceText(r.ev)))
@@ -145,8 +149,8 @@ func (m *markdown) inventory(title string, i diff.Inventory) {
 // is replaced.
 func code(s string) string { return "`" + strings.ReplaceAll(s, "`", "'") + "`" }
 
-// escape makes s safe in a table cell: pipes escaped, newlines and HTML
-// brackets neutralised.
-func escape(s string) string {
-	return strings.NewReplacer("|", "\\|", "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+// cellEscaper makes text safe in a table cell: pipes escaped, newlines and
+// HTML brackets neutralised.
+var cellEscaper = strings.NewReplacer("|", "\\|", "\n", " ", "<", "&lt;", ">", "&gt;")
+
+func escape(s string) string { return cellEscaper.Replace(s) }
