@@ -1,6 +1,10 @@
 package diff_test
 
 import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -9,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/yaml"
 
 	"github.com/netpol/netpol"
 	"github.com/netpol/netpol/diff"
@@ -133,4 +138,45 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestWriteScaleManifests writes the benchmark's sides as manifests,
+// base.yaml and head.yaml, into the directory $NETPOL_DIFF_MANIFESTS, to
+// time `netpol diff base.yaml head.yaml` end to end; it is skipped without
+// the variable.
+func TestWriteScaleManifests(t *testing.T) {
+	dir := os.Getenv("NETPOL_DIFF_MANIFESTS")
+	if dir == "" {
+		t.Skip("NETPOL_DIFF_MANIFESTS is not set")
+	}
+	base, head := sides()
+	for name, s := range map[string]*netpol.Snapshot{"base.yaml": base, "head.yaml": head} {
+		var b bytes.Buffer
+		doc := func(apiVersion, kind string, v any) {
+			data, err := yaml.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "---\napiVersion: %s\nkind: %s\n%s", apiVersion, kind, data)
+		}
+		for _, n := range s.Namespaces {
+			doc("v1", "Namespace", map[string]any{"metadata": n.ObjectMeta})
+		}
+		for _, n := range s.Nodes {
+			doc("v1", "Node", map[string]any{"metadata": n.ObjectMeta, "spec": n.Spec, "status": n.Status})
+		}
+		for _, p := range s.Pods {
+			doc("v1", "Pod", map[string]any{"metadata": p.ObjectMeta, "spec": p.Spec, "status": p.Status})
+		}
+		for _, w := range s.Workloads { // the generator's workloads are CronJobs
+			doc("batch/v1", w.Kind, map[string]any{"metadata": w.ObjectMeta,
+				"spec": map[string]any{"schedule": "@daily", "jobTemplate": map[string]any{"spec": map[string]any{"template": w.Template}}}})
+		}
+		for _, np := range s.Policies {
+			doc("networking.k8s.io/v1", "NetworkPolicy", map[string]any{"metadata": np.ObjectMeta, "spec": np.Spec})
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -16,10 +16,10 @@ const (
 )
 
 // reasonKey is what the reasons of a change depend on: the head's classes
-// of the pair, the probe, the directions explained and their decisions.
+// of the pair (which fix the policies that select them), the directions
+// explained and their decisions (which fix the rules).
 type reasonKey struct {
 	src, dst int32
-	probe    int
 	dirs     directions
 	eg, in   simulate.Decision
 }
@@ -47,7 +47,7 @@ func (c *comparison) reasons(a, b int32, k int, before, after State) int32 {
 			}
 		}
 	}
-	key := reasonKey{int32(head.m.Class(int(hs))), int32(head.m.Class(int(hd))), k, dirs, r.Egress, r.Ingress}
+	key := reasonKey{int32(head.m.Class(int(hs))), int32(head.m.Class(int(hd))), dirs, r.Egress, r.Ingress}
 	if i, ok := c.reasonCache[key]; ok {
 		return i
 	}
