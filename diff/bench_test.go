@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -179,4 +180,26 @@ func TestWriteScaleManifests(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkCompareOnePolicy compares the benchmark's base with itself minus
+// one application's allow policy: the cost of a typical pull request at
+// that scale, where the comparison, not the listing of changes, dominates.
+func BenchmarkCompareOnePolicy(b *testing.B) {
+	base, _ := sides()
+	head := *base
+	const drop = 1000
+	head.Policies = append(slices.Clone(base.Policies[:drop]), base.Policies[drop+1:]...)
+	var r *diff.Report
+	cpu := cpuTime()
+	for b.Loop() {
+		var err error
+		if r, err = diff.Compare(base, &head, diff.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu = cpuTime() - cpu
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric(float64(len(r.Gained)), "gained")
+	b.ReportMetric(float64(len(r.Lost)), "lost")
 }
