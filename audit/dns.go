@@ -142,10 +142,10 @@ func checkDNS(a *auditor, c *check) {
 			a.count(ids), k.ns, a.names(ids), a.dnsText(targets))
 		f := Finding{Object: p.object(), Field: "spec.egress", Fix: a.dnsFix(k.ns)}
 		if k.egress {
-			f.Message = msg + ": their egress is isolated by " + a.policyList(a.egressOf[ids[0]]) + " and no rule allows DNS"
+			f.Message = msg + ": egress isolated by " + a.policyList(a.egressOf[ids[0]]) + ", and no rule allows DNS"
 		} else {
 			f.Field = "spec.ingress"
-			f.Message = msg + ": the DNS pods' ingress policies (" + p.id() + ") do not let them in"
+			f.Message = msg + ": the DNS pods' ingress policies (" + p.id() + ") do not let it in"
 			f.Fix = fmt.Sprintf("netpol recipe render allow-ports -n %s --set app=%s --set ports=53/UDP,53/TCP", dnsNamespace, labels.Set(a.dns.selector))
 		}
 		a.addIn(k.ns, c, f)
@@ -155,6 +155,9 @@ func checkDNS(a *auditor, c *check) {
 func (a *auditor) dnsText(targets []simulate.Target) string {
 	var ids []simulate.EndpointID
 	for _, t := range targets {
+		if assumed(&a.eps[t.Endpoint]) {
+			return fmt.Sprintf("assumed: pods labelled %s in %s", labels.Set(a.dns.selector), dnsNamespace)
+		}
 		ids = append(ids, t.Endpoint)
 	}
 	return a.names(ids)

@@ -111,7 +111,7 @@ func TestDNSFinding(t *testing.T) {
 		}
 	}
 	want := []string{
-		"2 pods of namespace shop (shop/api, shop/web) cannot reach the cluster DNS (kube-system/coredns) on UDP/53: their egress is isolated by shop/deny and no rule allows DNS",
+		"2 pods of namespace shop (shop/api, shop/web) cannot reach the cluster DNS (kube-system/coredns) on UDP/53: egress isolated by shop/deny, and no rule allows DNS",
 		"netpol recipe render allow-dns-egress -n shop --set dnsPods=app=coredns",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

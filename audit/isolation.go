@@ -65,14 +65,21 @@ func (a *auditor) checkDefaultDeny(c *check, d direction, fix string) {
 		}
 		a.add(c, Finding{
 			Object: Object{Kind: "Namespace", Name: ns},
-			Message: fmt.Sprintf("no policy selects every pod of namespace %s for %s (a podSelector {} with policyType %s); selected by no %s policy: %d of its %s",
-				ns, d.name, title(d.name), d.name, open, a.count(byNS[ns])),
+			Message: fmt.Sprintf("no policy selects every pod of namespace %s for %s (a podSelector {} with policyType %s); %d of its %d %s %s selected by no %s policy",
+				ns, d.name, title(d.name), open, len(byNS[ns]), a.kinds(byNS[ns]), isAre(open), d.name),
 			Fix: fmt.Sprintf(fix, ns),
 		})
 	}
 }
 
 func title(s string) string { return string(s[0]-'a'+'A') + s[1:] }
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}
 
 func checkPodNotIsolated(a *auditor, c *check) {
 	type group struct {

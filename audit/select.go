@@ -194,6 +194,24 @@ func (a *auditor) count(ids []simulate.EndpointID) string {
 	return strings.Join(parts, " and ")
 }
 
+// kinds names what ids are, in the plural: "pods", "workloads" or "pods
+// and workloads".
+func (a *auditor) kinds(ids []simulate.EndpointID) string {
+	pods := 0
+	for _, id := range ids {
+		if a.eps[id].Kind == netpol.EndpointPod {
+			pods++
+		}
+	}
+	switch pods {
+	case len(ids):
+		return "pods"
+	case 0:
+		return "workloads"
+	}
+	return "pods and workloads"
+}
+
 // plural returns "1 pod" or "3 pods".
 func plural(n int, noun string) string {
 	if n == 1 {
