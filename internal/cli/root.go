@@ -46,7 +46,7 @@ Exit codes: 0 success, 1 a finding (simulate: an expectation not met),
 		newGraphCmd(e),
 		newVersionCmd(e),
 		newDiffCmd(e),
-		newRecipeCmd(e),
+		newRecipeCmd(e), newAuditCmd(e),
 		newSnapshotCmd(e), newApplyCmd(e), newRollbackCmd(e),
 	)
 	markStart(root, e)
