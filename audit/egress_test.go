@@ -54,11 +54,17 @@ func TestAPIServer(t *testing.T) {
 		{"service port is not what policies see", cluster(np("shop/p", webEgress("[{to: [{ipBlock: {cidr: 172.18.0.2/32}}], ports: [{port: 443}]}]"))), nil},
 		{"cluster ip is not what policies see", cluster(np("shop/p", webEgress("[{to: [{ipBlock: {cidr: 10.96.0.1/32}}]}]"))), nil},
 	})
-	s := cluster(np("shop/p", webEgress("[{}]")))
-	s.EndpointSlices = nil
-	got, rep := findings(t, s, "egress-to-api-server")
-	if len(got) != 0 || !strings.Contains(strings.Join(rep.Notes, "\n"), "the Service default/kubernetes has no EndpointSlices") {
+	noSlices := cluster(np("shop/p", webEgress("[{to: [{ipBlock: {cidr: 10.96.0.1/32}}]}]")))
+	noSlices.EndpointSlices = nil
+	got, rep := findings(t, noSlices, "egress-to-api-server")
+	if diff := cmp.Diff([]string{"medium NetworkPolicy shop/p spec.egress[0].to[0]"}, got); diff != "" ||
+		!strings.Contains(strings.Join(rep.Notes, "\n"), "has no EndpointSlices in the snapshot; its ClusterIP stands for the API server's addresses") {
 		t.Errorf("without slices: findings %v, notes %v", got, rep.Notes)
+	}
+	noSlices.Services = noSlices.Services[:1]
+	got, rep = findings(t, noSlices, "egress-to-api-server")
+	if len(got) != 0 || !strings.Contains(strings.Join(rep.Notes, "\n"), "no Service default/kubernetes") {
+		t.Errorf("without the Service: findings %v, notes %v", got, rep.Notes)
 	}
 }
 

@@ -186,9 +186,8 @@ func (a *auditor) nodePortProbes() []netpol.Probe {
 }
 
 func checkAPIServer(a *auditor, c *check) {
-	if a.targets.apiMissing != "" {
-		a.note("%s: %s, so the API server's addresses are unknown", c.ID, a.targets.apiMissing)
-		return
+	if a.targets.apiNote != "" {
+		a.note("%s: %s", c.ID, a.targets.apiNote)
 	}
 	var dests []destination
 	for _, e := range a.targets.apiServer {

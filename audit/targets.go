@@ -18,8 +18,8 @@ var MetadataAddress = netip.MustParseAddr("169.254.169.254")
 type targets struct {
 	nodes     []nodeAddr
 	apiServer []apiEndpoint
-	// apiMissing says why the API server could not be located, or "".
-	apiMissing string
+	// apiNote says why the API server's endpoints are not known, or "".
+	apiNote string
 	podIPs     map[netip.Addr]bool // addresses of non-hostNetwork pods
 }
 
@@ -57,7 +57,7 @@ func probeTargets(s *netpol.Snapshot) targets {
 			}
 		}
 	}
-	t.apiServer, t.apiMissing = apiServerEndpoints(s)
+	t.apiServer, t.apiNote = apiServerEndpoints(s)
 	return t
 }
 
@@ -86,10 +86,24 @@ func apiServerEndpoints(s *netpol.Snapshot) ([]apiEndpoint, string) {
 	if len(out) > 0 {
 		return out, ""
 	}
-	if slices.ContainsFunc(s.Services, func(v corev1.Service) bool { return v.Namespace == "default" && v.Name == "kubernetes" }) {
-		return nil, "the Service default/kubernetes has no EndpointSlices in the snapshot"
+	i := slices.IndexFunc(s.Services, func(v corev1.Service) bool { return v.Namespace == "default" && v.Name == "kubernetes" })
+	if i < 0 {
+		return nil, "the snapshot has no Service default/kubernetes and no EndpointSlices for it, so the API server's addresses are unknown"
 	}
-	return nil, "the snapshot has no Service default/kubernetes and no EndpointSlices for it"
+	// Without endpoints, the ClusterIP stands for the API server: policies
+	// see the translated address, so a rule that allows the ClusterIP
+	// allows nothing, but it shows the intent to reach the API server.
+	svc := &s.Services[i]
+	ip, err := netip.ParseAddr(svc.Spec.ClusterIP)
+	if err != nil {
+		return nil, "the Service default/kubernetes has no ClusterIP and no EndpointSlices in the snapshot, so the API server's addresses are unknown"
+	}
+	for _, p := range svc.Spec.Ports {
+		if p.Port > 0 && p.Port <= 65535 && (p.Protocol == "" || p.Protocol == corev1.ProtocolTCP) {
+			out = append(out, apiEndpoint{ip.Unmap(), netpol.Probe{Protocol: netpol.ProtocolTCP, Port: uint16(p.Port)}})
+		}
+	}
+	return out, "the Service default/kubernetes has no EndpointSlices in the snapshot; its ClusterIP stands for the API server's addresses"
 }
 
 // externals returns the addresses to add to the engine as externals: the
