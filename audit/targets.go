@@ -20,7 +20,7 @@ type targets struct {
 	apiServer []apiEndpoint
 	// apiNote says why the API server's endpoints are not known, or "".
 	apiNote string
-	podIPs     map[netip.Addr]bool // addresses of non-hostNetwork pods
+	podIPs  map[netip.Addr]bool // addresses of non-hostNetwork pods
 }
 
 type nodeAddr struct {
