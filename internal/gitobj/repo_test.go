@@ -62,7 +62,9 @@ func newRepo(t *testing.T) string {
 
 func TestRead(t *testing.T) {
 	dir := newRepo(t)
-	yaml := func(p string) bool { return strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml") || strings.HasSuffix(p, ".json") }
+	yaml := func(p string) bool {
+		return strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml") || strings.HasSuffix(p, ".json")
+	}
 	for _, tc := range []struct {
 		ref     string
 		keep    func(string) bool
