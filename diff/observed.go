@@ -1,6 +1,8 @@
 package diff
 
 import (
+	"time"
+
 	"github.com/netpol/netpol"
 	"github.com/netpol/netpol/graph"
 )
@@ -88,7 +90,9 @@ func (c *comparison) evidence(obs []observation) (map[pairKey]*Evidence, int) {
 
 // unitOf returns the peer of an observed node: its workload, or the
 // external range of its address; -1 for reserved identities and unknown
-// workloads.
+// workloads. A bare pod that is no peer (traffic learned without the
+// manifests) is resolved again, by graph's pod-name patterns, against the
+// base's workloads.
 func (c *comparison) unitOf(n graph.Node) int32 {
 	switch n.Kind {
 	case graph.KindReserved:
@@ -102,6 +106,15 @@ func (c *comparison) unitOf(n graph.Node) int32 {
 	}
 	if u, ok := c.u.index[peerKey{n.Kind, n.Namespace, n.Name}]; ok {
 		return u
+	}
+	if n.Kind == graph.KindPod { // learned without the manifests: try the base's workloads
+		if c.resolver == nil {
+			c.resolver = graph.NewResolver(c.sides[0].snap)
+		}
+		w := c.resolver.Pod(n.Namespace, n.Name, nil, netpol.WorkloadRef{}, time.Time{})
+		if u, ok := c.u.index[peerKey{w.Kind, w.Namespace, w.Name}]; ok && w != n {
+			return u
+		}
 	}
 	return -1
 }

@@ -48,6 +48,8 @@ func TestObserved(t *testing.T) {
 		edge(graph.ReservedNode(netpol.ReservedHost), nodeWeb, "TCP/8080", 4), // reserved: left out
 		edge(nodeA, graph.ExternalNode(netip.MustParseAddr("203.0.113.7")), "TCP/443", 2),
 		edge(nodeA, graph.WorkloadNode(graph.KindDeployment, "z", "gone"), "TCP/80", 1), // on neither side: left out
+		// learned without the manifests: a pod of the Deployment by its name
+		edge(nodeA, graph.WorkloadNode(graph.KindPod, "y", "web-5d8f9c7d5-x2x4z"), "TCP/8080", 3),
 	)
 	base := shop(denyIngress("y"), policy(allowWebFromX))
 	head := shop(denyIngress("y"), policy(`
@@ -68,7 +70,7 @@ spec:
 		t.Errorf("openings (-want +got):\n%s", d)
 	}
 	b := r.Breakages[0]
-	if want := (&diff.Evidence{Forwarded: 12, LastSeen: seen}); !cmp.Equal(want, b.Observed) {
+	if want := (&diff.Evidence{Forwarded: 15, LastSeen: seen}); !cmp.Equal(want, b.Observed) {
 		t.Errorf("breakage evidence = %+v, want %+v", b.Observed, want)
 	}
 	wantReasons := []string{"ingress denied: the destination is isolated by y/allow-web, y/deny-ingress, and no rule allows the connection"}
