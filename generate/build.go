@@ -151,12 +151,14 @@ func (b *builder) namespace(ns string) (Namespace, []*policyPlan) {
 		plans = append(plans, &policyPlan{namespace: ns, name: nameDeny, kind: kindDeny, isolateIngress: true, isolateEgress: true})
 	}
 	if nsr.Idle {
-		msg := "saw no traffic in the learning window: no policies written (--lock-idle writes a default deny)"
-		if b.o.LockIdle {
-			msg = "saw no traffic in the learning window: locked with a default deny only"
-		}
+		msg := "saw no traffic in its learning window"
 		if nsr.Window.IsZero() {
-			msg = "was not observed while learning, and " + msg
+			msg = "saw no traffic while learning (no flow of it at all)"
+		}
+		if b.o.LockIdle {
+			msg += ": locked with a default deny only"
+		} else {
+			msg += ": no policies written (--lock-idle writes a default deny)"
 		}
 		b.note(ns, "", "%s", msg)
 	} else {
