@@ -1,14 +1,11 @@
 package cli
 
 import (
-	"bytes"
+	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,98 +13,68 @@ import (
 	"github.com/netpol/netpol/internal/demo"
 	"github.com/netpol/netpol/internal/manifest"
 	"github.com/netpol/netpol/internal/render"
-	"github.com/netpol/netpol/simulate"
 )
 
 // demoOptions are the flags of `netpol demo`.
 type demoOptions struct {
-	export string
+	export      string
+	exportStory string
 }
 
 func newDemoCmd(e *env) *cobra.Command {
 	o := &demoOptions{}
 	c := &cobra.Command{
-		Use:   "demo [--export DIR]",
-		Short: "Show netpol on a bundled sample cluster, with no cluster and no network",
-		Long: `Load a bundled sample cluster, a small microservice shop (namespaces
-frontend, shop, payments, monitoring and kube-system with cluster DNS; default
-deny in three namespaces and a few allow policies, one across namespaces and
-some on named ports), print its connectivity matrix and explain one denied
-connection.
+		Use:   "demo [--export DIR | --export-story DIR]",
+		Short: "Show netpol on a bundled shop: learn its traffic, generate its policies, prove them; no cluster, no network",
+		Long: `Run the whole story on a bundled example, with no cluster and no network: a
+web shop's manifests (namespaces frontend, shop, payments, monitoring,
+reports and kube-system with its DNS; no NetworkPolicy) and an hour of its
+traffic recorded by Hubble (hubble observe -o json): DNS lookups, a card
+provider outside the cluster called through DNS, a client on the internet,
+and a report builder that never talks.
 
---export writes the sample's manifests to a directory instead, to try the
-other commands on them.`,
+The demo learns the flows into a connectivity graph, generates default-deny
+and minimal allow policies for every namespace, writes them (and their Cilium
+form) to a temporary directory it names, checks with the simulator that every
+observed connection is allowed and nothing else is, and explains one allowed
+and one denied connection.
+
+--export-story writes the story's manifests and flows to a directory, to run
+each step by hand. --export writes another sample instead: a shop cluster
+with hand-written policies, to try matrix, explain and simulate on.`,
 		Example: e.example(`
   NETPOL demo
 
-  # Get the manifests and explore them
+  # Run the story step by step
+  NETPOL demo --export-story story
+  NETPOL learn --hubble-file story/flows.jsonl -f story/cluster --state story/shop.state
+  NETPOL generate --state story/shop.state -f story/cluster -A --out-dir story/policies
+
+  # The sample with hand-written policies
   NETPOL demo --export shop
   NETPOL matrix -f shop -n shop`),
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if o.export != "" {
-				return exportDemo(e, o.export)
+			switch {
+			case o.export != "" && o.exportStory != "":
+				return errors.New("--export and --export-story exclude each other")
+			case o.export != "":
+				return exportFS(e, demo.Cluster(), o.export, "the sample cluster")
+			case o.exportStory != "":
+				return exportStory(e, o.exportStory)
 			}
-			return runDemo(e.stdout, e.name, render.Options{Color: e.color})
+			dir, err := os.MkdirTemp("", "netpol-demo-")
+			if err != nil {
+				return err
+			}
+			return runDemo(e.stdout, e.name, render.Options{Color: e.color}, dir)
 		},
 	}
-	c.Flags().StringVar(&o.export, "export", "", "write the sample cluster's manifests to `DIR` and stop")
+	c.Flags().StringVar(&o.export, "export", "", "write the sample cluster with hand-written policies to `DIR` and stop")
+	c.Flags().StringVar(&o.exportStory, "export-story", "", "write the story's manifests and recorded flows to `DIR` and stop")
 	_ = c.MarkFlagDirname("export")
+	_ = c.MarkFlagDirname("export-story")
 	return c
-}
-
-// runDemo loads the sample cluster, prints its matrix and explains a denied
-// connection to w. name is the program's display name.
-func runDemo(w io.Writer, name string, o render.Options) error {
-	snap, err := loadFS(demo.Cluster())
-	if err != nil {
-		return fmt.Errorf("loading the sample cluster: %w", err)
-	}
-	eng, err := simulate.Compile(snap, simulate.Options{Externals: []netip.Addr{netip.MustParseAddr(demo.External)}})
-	if err != nil {
-		return fmt.Errorf("compiling the sample cluster: %w", err)
-	}
-	probes, err := parseProbes(demo.Probes())
-	if err != nil {
-		return err
-	}
-	ids := make([]simulate.EndpointID, len(eng.Endpoints()))
-	for i := range ids {
-		ids[i] = simulate.EndpointID(i)
-	}
-	var b bytes.Buffer
-	var templates []string
-	for _, ep := range eng.Endpoints() {
-		if ep.Kind == netpol.EndpointTemplate {
-			templates = append(templates, ep.ID())
-		}
-	}
-	fmt.Fprintf(&b, "A sample shop: %d pods, %d workload(s) with no pods yet (%s), %d NetworkPolicies\n",
-		len(snap.Pods), len(templates), strings.Join(templates, ", "), len(snap.Policies))
-	fmt.Fprintf(&b, "in %d namespaces, and a client on the internet (%s). Who can connect to whom:\n\n",
-		len(snap.Namespaces), demo.External)
-	m := eng.Matrix(ids, probes)
-	if err := render.MatrixTable(&b, render.Matrix{Endpoints: eng.Endpoints(), Probes: probes, Allowed: m.Allowed}, o); err != nil {
-		return err
-	}
-	r := resolver{eng: eng}
-	src, err := r.source(demo.ExplainFrom)
-	if err != nil {
-		return err
-	}
-	dst, err := r.resolve(demo.ExplainTo)
-	if err != nil {
-		return err
-	}
-	p, _ := netpol.ParseProbe(demo.ExplainProbe)
-	fmt.Fprintf(&b, "\nWhy can't the web frontend call the payments API?\n$ %s explain --from %s --to %s --probe %s\n",
-		name, demo.ExplainFrom, demo.ExplainTo, p)
-	if err := render.ExplanationText(&b, eng.Explain(src, dst.id, p), o); err != nil {
-		return err
-	}
-	fmt.Fprintf(&b, "\nTry it on the sample's manifests: %s demo --export DIR, then %s matrix -f DIR.\n", name, name)
-	_, err = w.Write(b.Bytes())
-	return err
 }
 
 // loadFS reads every file of fsys, in lexical order, into one snapshot. A
@@ -144,9 +111,9 @@ func loadFS(fsys fs.FS) (*netpol.Snapshot, error) {
 	return all, err
 }
 
-// exportDemo writes the sample cluster's manifests to dir.
-func exportDemo(e *env, dir string) error {
-	fsys := demo.Cluster()
+// exportFS writes the files of fsys to dir; what names them in the
+// message.
+func exportFS(e *env, fsys fs.FS, dir, what string) error {
 	err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -162,8 +129,22 @@ func exportDemo(e *env, dir string) error {
 		return os.WriteFile(out, data, 0o644)
 	})
 	if err != nil {
-		return fmt.Errorf("exporting the sample cluster: %w", err)
+		return fmt.Errorf("exporting %s: %w", what, err)
 	}
-	fmt.Fprintf(e.stderr, "netpol: wrote the sample cluster to %s\n", dir)
+	fmt.Fprintf(e.stderr, "netpol: wrote %s to %s\n", what, dir)
+	return nil
+}
+
+// exportStory writes the story's manifests to dir/cluster and its flows
+// to dir/flows.jsonl.
+func exportStory(e *env, dir string) error {
+	if err := exportFS(e, demo.StoryCluster(), filepath.Join(dir, "cluster"), "the story's manifests"); err != nil {
+		return err
+	}
+	path := filepath.Join(dir, demo.StoryFlowsName)
+	if err := os.WriteFile(path, demo.StoryFlows(), 0o644); err != nil {
+		return fmt.Errorf("exporting the story's flows: %w", err)
+	}
+	fmt.Fprintf(e.stderr, "netpol: wrote the story's recorded Hubble flows to %s\n", path)
 	return nil
 }

@@ -21,7 +21,7 @@ pods stands for the pods it would create. Other kinds are skipped.
 Exit codes: 0 success, 1 a finding (simulate: an expectation not met),
 2 a usage or input error.`,
 		Example: e.example(`
-  # See the bundled sample cluster: its matrix and one explanation
+  # The whole story on a bundled shop: learn its traffic, generate its policies, prove them
   NETPOL demo
 
   # Who can talk to whom in the manifests of a repository
@@ -44,6 +44,7 @@ Exit codes: 0 success, 1 a finding (simulate: an expectation not met),
 		newLearnCmd(e),
 		newMergeCmd(e),
 		newGraphCmd(e),
+		newGenerateCmd(e),
 		newVersionCmd(e),
 		newDiffCmd(e),
 		newRecipeCmd(e), newAuditCmd(e),
