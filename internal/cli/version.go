@@ -24,16 +24,9 @@ the VCS revision it was built from, and the Go version and platform.`,
 	}
 }
 
-// releaseVersion is the version of a release build, set by
-// hack/release.sh with -ldflags -X; empty otherwise.
-var releaseVersion string
-
-// version returns the release version, else the module version, else the
-// VCS revision (with "+dirty" for a modified tree), else "devel".
+// version returns the module version, else the VCS revision (with
+// "+dirty" for a modified tree), else "devel".
 func version() string {
-	if releaseVersion != "" {
-		return releaseVersion
-	}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "devel"
