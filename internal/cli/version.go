@@ -24,9 +24,16 @@ the VCS revision it was built from, and the Go version and platform.`,
 	}
 }
 
-// version returns the module version, else the VCS revision (with
-// "+dirty" for a modified tree), else "devel".
+// releaseVersion is the version of a release build, set by
+// hack/release.sh with -ldflags -X; empty otherwise.
+var releaseVersion string
+
+// version returns the release version, else the module version, else the
+// VCS revision (with "+dirty" for a modified tree), else "devel".
 func version() string {
+	if releaseVersion != "" {
+		return releaseVersion
+	}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "devel"
