@@ -332,3 +332,33 @@ func realisticCluster(r *rand.Rand) (*netpol.Snapshot, []graph.Node) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// FuzzGuarantees is TestPropertyRealistic as a fuzz target: any seed gives
+// a cluster whose workloads selectors can tell apart and a random observed
+// graph, and both guarantees must hold, whatever the options.
+func FuzzGuarantees(f *testing.F) {
+	for seed := range uint64(8) {
+		f.Add(seed, uint8(seed))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, flags uint8) {
+		r := rand.New(rand.NewPCG(seed, 7))
+		snap, nodes := realisticCluster(r)
+		g := randomGraph(r, snap, nodes)
+		opts := generate.Options{NamedPorts: flags&1 != 0, PortRanges: flags&2 != 0, LockIdle: flags&4 != 0}
+		if flags&8 != 0 {
+			opts.Namespaces = []string{"kube-system", "shop"}
+		}
+		res, err := generate.Policies(g, snap, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := generate.Verify(g, snap, res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !c.OK() || len(c.Existing) > 0 {
+			t.Errorf("%d denied, %d unexpected, %d existing; first: %v %v",
+				len(c.Denied), len(c.Unexpected), len(c.Existing), first(c.Denied), first(c.Unexpected))
+		}
+	})
+}
