@@ -58,7 +58,7 @@ build_apiserver() {
 	local ldflags="-s -w -X $v.gitVersion=v$KUBE_VERSION -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean"
 	ldflags="$ldflags -X $c.gitVersion=v$KUBE_VERSION -X $c.gitMajor=1 -X $c.gitMinor=$minor"
 	(cd "$here/apiserver" && GOFLAGS=-mod=readonly go build -trimpath -ldflags "$ldflags" \
-		-o "$bin/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver)
+		-o "$bin/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver) || return 1
 	mv "$bin/kube-apiserver.tmp" "$bin/kube-apiserver"
 }
 
@@ -68,13 +68,12 @@ build_etcd() {
 	say "building etcd v$ETCD_VERSION into $bin (cold: about 30 s)"
 	mkdir -p "$bin"
 	(cd "$here/etcd" && GOFLAGS=-mod=readonly go build -trimpath -ldflags '-s -w' \
-		-o "$bin/etcd.tmp" go.etcd.io/etcd/server/v3)
+		-o "$bin/etcd.tmp" go.etcd.io/etcd/server/v3) || return 1
 	mv "$bin/etcd.tmp" "$bin/etcd"
 }
 
 build() {
-	build_etcd
-	build_apiserver
+	build_etcd && build_apiserver
 }
 
 # ---------------------------------------------------------------- start ----
@@ -221,7 +220,7 @@ watchdog() {
 }
 
 start() {
-	build
+	build || return 1
 	if [ -z "${KUBE_TEST_DIR:-}" ]; then
 		KUBE_TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/netpol-kube.XXXXXX")
 	elif [ -f "$KUBE_TEST_DIR/kube-apiserver.pid" ] && alive "$(cat "$KUBE_TEST_DIR/kube-apiserver.pid")"; then
@@ -229,8 +228,8 @@ start() {
 		return 1
 	fi
 	export KUBE_TEST_DIR
-	mkdir -p "$KUBE_TEST_DIR/pki"
-	certs "$KUBE_TEST_DIR/pki"
+	mkdir -p "$KUBE_TEST_DIR/pki" || return 1
+	certs "$KUBE_TEST_DIR/pki" || { say "certificate generation failed"; return 1; }
 	local attempt
 	for attempt in 1 2 3; do
 		if start_once "$attempt"; then
@@ -279,7 +278,10 @@ stop() {
 
 case "${1:-}" in
 build) build ;;
-start) start && cat "$KUBE_TEST_DIR/env" ;;
+start)
+	start
+	cat "$KUBE_TEST_DIR/env"
+	;;
 stop) stop ;;
 env) cat "${KUBE_TEST_DIR:?KUBE_TEST_DIR is not set}/env" ;;
 *)
