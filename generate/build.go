@@ -28,7 +28,8 @@ func Policies(g *graph.Graph, s *netpol.Snapshot, o Options) (*Result, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	b := &builder{g: g, inv: newInventory(s), o: o, edges: g.Edges(), notes: map[Note]bool{},
+	inv := newInventory(s)
+	b := &builder{g: g, inv: inv, o: o, edges: inv.edges(g), notes: map[Note]bool{},
 		dnsOut: map[string][]Evidence{}, dnsIn: map[graph.Node][]Evidence{}}
 	b.dns = discoverDNS(b.inv, b.edges)
 	b.index()
@@ -224,21 +225,34 @@ func (b *builder) dnsPlans(ns string) []*policyPlan {
 		b.note(ns, "", "no cluster DNS found in the snapshot or the flows: no allow-dns, so its pods cannot resolve names")
 		return nil
 	}
+	// The DNS pods (and backends that are no pods) on the ports they
+	// listen on; the Service and NodeLocal addresses on port 53.
 	rule := &rulePlan{dns: true}
 	for _, sel := range d.Selectors {
 		rule.peers = append(rule.peers, podsPeer(d.Namespace, sel))
 	}
+	front := &rulePlan{dns: true}
 	for _, a := range d.Addresses {
-		rule.peers = append(rule.peers, addrsPeer(netip.PrefixFrom(a, a.BitLen())))
+		p := addrsPeer(netip.PrefixFrom(a, a.BitLen()))
+		if slices.Contains(d.front, a) {
+			front.peers = append(front.peers, p)
+		} else {
+			rule.peers = append(rule.peers, p)
+		}
 	}
-	ports := d.Ports
-	if len(d.Addresses) > 0 {
-		ports = sortProbes(append(slices.Clone(ports), dnsProbes...))
-	}
-	for _, p := range ports {
+	for _, p := range d.Ports {
 		rule.ports = append(rule.ports, portSpec{protocol: p.Protocol, port: p.Port})
 	}
-	out := []*policyPlan{{namespace: ns, name: nameDNS, kind: kindDNS, isolateEgress: true, egress: []*rulePlan{rule}}}
+	for _, p := range dnsProbes {
+		front.ports = append(front.ports, portSpec{protocol: p.Protocol, port: p.Port})
+	}
+	var rules []*rulePlan
+	for _, r := range []*rulePlan{rule, front} {
+		if len(r.peers) > 0 {
+			rules = append(rules, r)
+		}
+	}
+	out := []*policyPlan{{namespace: ns, name: nameDNS, kind: kindDNS, isolateEgress: true, egress: rules}}
 	if ns != d.Namespace {
 		return out
 	}

@@ -22,8 +22,8 @@ var dnsProbes = []netpol.Probe{{Protocol: netpol.ProtocolTCP, Port: dnsPort}, {P
 // discoverDNS finds the cluster DNS: the kube-dns Service of the snapshot
 // (or another DNS Service on port 53), its backends and the ports they
 // listen on; else the workloads that answered port 53 in the flows. It
-// adds the link-local (NodeLocal DNSCache) addresses and untranslated DNS
-// Service addresses that flows sent port 53 to.
+// adds the DNS Service's addresses and the link-local (NodeLocal
+// DNSCache) addresses that flows sent port 53 to.
 func discoverDNS(inv *inventory, edges []graph.Edge) DNS {
 	var d DNS
 	svc := findDNSService(inv.snap)
@@ -41,15 +41,22 @@ func discoverDNS(inv *inventory, edges []graph.Edge) DNS {
 			}
 		}
 	}
+	// NodeLocal DNSCache answers on the DNS Service's own addresses without
+	// translating them (and on a link-local address): a policy then sees
+	// the Service address, not a DNS pod. Allowing it costs nothing when
+	// the Service is translated as usual, and blackholes DNS when missing.
+	if len(d.Selectors)+len(d.Addresses) > 0 {
+		d.front = append(d.front, clusterIPs...)
+	}
 	for _, e := range edges {
 		a := e.To.Addr()
-		if !a.IsValid() || !hasDNSPort(e.Forwarded) {
-			continue
-		}
-		if a.IsLinkLocalUnicast() || slices.Contains(clusterIPs, a) {
-			d.Addresses = append(d.Addresses, a)
+		if a.IsValid() && hasDNSPort(e.Forwarded) && a.IsLinkLocalUnicast() {
+			d.front = append(d.front, a)
 		}
 	}
+	slices.SortFunc(d.front, netip.Addr.Compare)
+	d.front = slices.Compact(d.front)
+	d.Addresses = append(d.Addresses, d.front...)
 	slices.SortFunc(d.Addresses, netip.Addr.Compare)
 	d.Addresses = slices.Compact(d.Addresses)
 	if d.Source == "" && len(d.Addresses) > 0 {
@@ -293,7 +300,10 @@ func compareProbe(a, b netpol.Probe) int {
 // allow-dns allows.
 func (d *DNS) isDNS(n graph.Node, p netpol.Probe) bool {
 	if a := n.Addr(); a.IsValid() {
-		return slices.Contains(d.Addresses, a) && (slices.Contains(dnsProbes, p) || slices.Contains(d.Ports, p))
+		if slices.Contains(d.front, a) {
+			return slices.Contains(dnsProbes, p)
+		}
+		return slices.Contains(d.Addresses, a) && slices.Contains(d.Ports, p)
 	}
 	return slices.Contains(d.Workloads, n) && slices.Contains(d.Ports, p)
 }

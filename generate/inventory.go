@@ -42,6 +42,7 @@ type inventory struct {
 	// endpoints.
 	apiServer []netip.Addr
 	selectors map[graph.Node]selectorChoice
+	resolver  *graph.Resolver
 }
 
 func newInventory(s *netpol.Snapshot) *inventory {
@@ -49,6 +50,7 @@ func newInventory(s *netpol.Snapshot) *inventory {
 		nodeAddrs: map[string][]netip.Addr{}, selectors: map[graph.Node]selectorChoice{}}
 	inv.endpoints = s.Endpoints()
 	r := graph.NewResolver(s)
+	inv.resolver = r
 	inv.nodeOf = make([]graph.Node, len(inv.endpoints))
 	for i, ep := range inv.endpoints {
 		var n graph.Node
@@ -191,4 +193,47 @@ func (inv *inventory) selector(w *workload) selectorChoice {
 	c := inv.chooseSelector(w)
 	inv.selectors[w.node] = c
 	return c
+}
+
+// edges returns the edges of g with those to a Service's ClusterIP, which a
+// learning without the Service recorded as an external address, moved to
+// the Service's backends on the ports they listen on: policies see the
+// connection after the translation.
+func (inv *inventory) edges(g *graph.Graph) []graph.Edge {
+	edges := g.Edges()
+	moved := false
+	for _, e := range edges {
+		if a := e.To.Addr(); a.IsValid() {
+			if _, ok := inv.resolver.Service(a, netpol.ProtocolTCP, 0, time.Time{}); ok {
+				moved = true
+				break
+			}
+		}
+	}
+	if !moved {
+		return edges
+	}
+	out := graph.New()
+	for _, e := range edges {
+		a := e.To.Addr()
+		if !a.IsValid() {
+			out.Add(e)
+			continue
+		}
+		kept := graph.Edge{From: e.From, To: e.To, Dropped: e.Dropped}
+		for _, p := range e.Forwarded {
+			targets, ok := inv.resolver.Service(a, p.Protocol, p.Port, time.Time{})
+			if !ok || len(targets) == 0 {
+				kept.Forwarded = append(kept.Forwarded, p)
+				continue
+			}
+			for _, t := range targets {
+				q := p
+				q.Port = t.Port
+				out.Add(graph.Edge{From: e.From, To: t.Node, Forwarded: []graph.PortStats{q}})
+			}
+		}
+		out.Add(kept)
+	}
+	return out.Edges()
 }

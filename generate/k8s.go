@@ -3,8 +3,6 @@ package generate
 import (
 	"fmt"
 	"maps"
-	"net/netip"
-	"slices"
 	"strings"
 	"time"
 
@@ -169,20 +167,4 @@ func (p *policyPlan) ruleReports() []Rule {
 		out = append(out, Rule{Direction: "egress", Index: i, Evidence: r.evidence})
 	}
 	return out
-}
-
-// addrsOf returns the observed addresses of r's peers that are externals
-// or entities, for the simulator.
-func (r *rulePlan) addrsOf() []netip.Addr {
-	var out []netip.Addr
-	for _, p := range r.peers {
-		out = append(out, p.addrs...)
-		if p.kind == peerEntity {
-			for _, pr := range p.prefixes {
-				out = append(out, pr.Addr())
-			}
-		}
-	}
-	slices.SortFunc(out, netip.Addr.Compare)
-	return slices.Compact(out)
 }

@@ -90,7 +90,7 @@ type rulePlan struct {
 	dns bool
 }
 
-// compareNodes orders workloads by their nodes.
+// comparePeers orders peers: pods, then identities, then addresses.
 func comparePeers(a, b *peer) int { return cmp.Compare(a.key, b.key) }
 
 // podsPeer returns the peer selecting labels in namespace ns.

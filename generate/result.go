@@ -118,13 +118,17 @@ type DNS struct {
 	Selectors []map[string]string
 	// Ports are the ports its pods listen on, UDP and TCP.
 	Ports []netpol.Probe
-	// Addresses are DNS addresses that are not selectable pods: NodeLocal
-	// DNSCache addresses seen in the flows, the DNS Service's address when
-	// flows went to it untranslated, backends on the host network or
-	// outside the cluster. They are reached on port 53.
+	// Addresses are DNS addresses that are not selectable pods: the DNS
+	// Service's addresses (NodeLocal DNSCache answers on them without
+	// translation), link-local NodeLocal DNSCache addresses seen in the
+	// flows, backends on the host network or outside the cluster. They are
+	// reached on port 53.
 	Addresses []netip.Addr
 	// Workloads are the workloads of its pods.
 	Workloads []graph.Node
+	// front are the Addresses reached on port 53 itself: the Service's
+	// and the link-local ones; the others are backends, reached on Ports.
+	front []netip.Addr
 }
 
 // Found reports whether a cluster DNS was found.

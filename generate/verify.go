@@ -86,6 +86,7 @@ func Verify(g *graph.Graph, s *netpol.Snapshot, r *Result) (*Check, error) {
 		return nil, errors.New("verify: a graph, a snapshot and a result are required")
 	}
 	v := &verifier{g: g, r: r, inv: newInventory(s), c: &Check{}, scope: map[string]bool{}, policed: map[string]bool{}}
+	v.edges = v.inv.edges(g)
 	for _, ns := range r.Namespaces {
 		v.scope[ns.Name] = true
 		v.policed[ns.Name] = ns.Policed
@@ -131,6 +132,7 @@ func existingPolicies(s *netpol.Snapshot, r *Result) []networkingv1.NetworkPolic
 
 type verifier struct {
 	g             *graph.Graph
+	edges         []graph.Edge // g's edges, Service addresses moved to backends
 	r             *Result
 	inv           *inventory
 	eng           *simulate.Engine
@@ -162,7 +164,7 @@ func (v *verifier) externals() []netip.Addr {
 		}
 	}
 	var out []netip.Addr
-	for _, e := range v.g.Edges() {
+	for _, e := range v.edges {
 		for _, a := range append(v.addrsFor(e.From, e, true), v.addrsFor(e.To, e, false)...) {
 			if !pods[a] {
 				out = append(out, a)
@@ -244,7 +246,7 @@ func (v *verifier) endpointsOf(n graph.Node, e graph.Edge, source bool) ([]simul
 // connection concerning the result's namespaces is allowed.
 func (v *verifier) observed() {
 	v.seen, v.seenAddr = map[seenKey]bool{}, map[addrKey]bool{}
-	for _, e := range v.g.Edges() {
+	for _, e := range v.edges {
 		if len(e.Forwarded) == 0 || !v.scope[e.From.Namespace] && !v.scope[e.To.Namespace] {
 			continue
 		}
