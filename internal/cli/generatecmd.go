@@ -47,8 +47,9 @@ learned in --state working and allow nothing else:
   default-deny  every pod, ingress and egress, no rules
   allow-dns     egress to the cluster DNS as the cluster really has it: the
                 kube-dns Service's selector and target ports (or the DNS
-                workloads seen in the flows), UDP and TCP, and NodeLocal
-                DNSCache addresses seen in the flows
+                workloads seen in the flows), UDP and TCP; and on port 53
+                the Service's addresses and the NodeLocal DNSCache
+                addresses seen in the flows
   <workload>    one policy per workload that saw traffic, selecting exactly
                 its pods by the fewest stable labels, with a rule per group
                 of peers sharing ports: pods by podSelector (and the
@@ -293,19 +294,26 @@ func noteText(n generate.Note) string {
 	return n.Message
 }
 
+// describeDNS says what allow-dns allows: "pods k8s-app=kube-dns of
+// kube-system on TCP/53 UDP/53, and 10.96.0.10 (found: Service
+// kube-system/kube-dns)".
 func describeDNS(d generate.DNS) string {
 	var what []string
-	for _, sel := range d.Selectors {
-		what = append(what, "pods "+formatSelector(sel)+" of "+d.Namespace)
-	}
-	for _, a := range d.Addresses {
-		what = append(what, a.String())
-	}
 	var ports []string
 	for _, p := range d.Ports {
 		ports = append(ports, p.String())
 	}
-	return fmt.Sprintf("%s (found: %s), ports %s", strings.Join(what, ", "), d.Source, strings.Join(ports, " "))
+	for _, sel := range d.Selectors {
+		what = append(what, "pods "+formatSelector(sel)+" of "+d.Namespace+" on "+strings.Join(ports, " "))
+	}
+	var addrs []string
+	for _, a := range d.Addresses {
+		addrs = append(addrs, a.String())
+	}
+	if len(addrs) > 0 {
+		what = append(what, strings.Join(addrs, ", "))
+	}
+	return fmt.Sprintf("%s (found: %s)", strings.Join(what, ", and "), d.Source)
 }
 
 // formatSelector renders matchLabels as "k=v,k2=v2", sorted.
