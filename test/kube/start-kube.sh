@@ -39,12 +39,16 @@ say() { echo "[start-kube] $*" >&2; }
 
 # ---------------------------------------------------------------- build ----
 
+# (The version output is captured first: with pipefail, grep -q closing the
+# pipe early would fail the check with SIGPIPE.)
 have_apiserver() {
-	[ -x "$bin/kube-apiserver" ] && "$bin/kube-apiserver" --version 2>/dev/null | grep -qx "Kubernetes v$KUBE_VERSION"
+	local v
+	[ -x "$bin/kube-apiserver" ] && v=$("$bin/kube-apiserver" --version 2>/dev/null) && [ "$v" = "Kubernetes v$KUBE_VERSION" ]
 }
 
 have_etcd() {
-	[ -x "$bin/etcd" ] && "$bin/etcd" --version 2>/dev/null | grep -q "etcd Version: $ETCD_VERSION"
+	local v
+	[ -x "$bin/etcd" ] && v=$("$bin/etcd" --version 2>/dev/null) && [[ $v == *"etcd Version: $ETCD_VERSION"* ]]
 }
 
 build_apiserver() {
