@@ -18,6 +18,10 @@ import (
 const exitFileEnv = "NETPOL_TEST_EXIT_FILE"
 
 func TestMain(m *testing.M) {
+	// The tests read clusters from files only: a developer's kubeconfig
+	// must never be read, let alone a live cluster. A KUBECONFIG that names
+	// a missing file makes every command see no kubeconfig at all.
+	os.Setenv("KUBECONFIG", filepath.Join(os.TempDir(), "netpol-cli-test-no-kubeconfig", "config"))
 	testscript.Main(m, map[string]func(){
 		"netpol":         func() { os.Exit(run("netpol")) },
 		"kubectl-netpol": func() { os.Exit(run("kubectl netpol")) },
