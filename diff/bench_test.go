@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -97,14 +96,14 @@ func BenchmarkCompare(b *testing.B) {
 	base, head := sides()
 	g := traffic()
 	var r *diff.Report
-	cpu := cpuTime()
+	cpu := nt.CPUTime()
 	for b.Loop() {
 		var err error
 		if r, err = diff.Compare(base, head, diff.Options{Observed: g}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	cpu = cpuTime() - cpu
+	cpu = nt.CPUTime() - cpu
 	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(len(r.Gained)), "gained")
 	b.ReportMetric(float64(len(r.Lost)), "lost")
@@ -119,26 +118,17 @@ func TestCompareScale(t *testing.T) {
 	}
 	base, head := sides()
 	g := traffic()
-	start, cpu := time.Now(), cpuTime()
+	start, cpu := time.Now(), nt.CPUTime()
 	r, err := diff.Compare(base, head, diff.Options{Observed: g})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%d pods, %d and %d policies: %d gained, %d lost, %d breakages, %d openings, %d probes in %v (%v CPU)",
 		len(base.Pods), len(base.Policies), len(head.Policies), len(r.Gained), len(r.Lost), len(r.Breakages),
-		len(r.Openings), len(r.Probes), time.Since(start).Round(time.Millisecond), (cpuTime() - cpu).Round(time.Millisecond))
+		len(r.Openings), len(r.Probes), time.Since(start).Round(time.Millisecond), (nt.CPUTime() - cpu).Round(time.Millisecond))
 	if len(r.Gained) == 0 || len(r.Lost) == 0 || len(r.Breakages) == 0 {
 		t.Errorf("the benchmark's change should gain, lose and break connections")
 	}
-}
-
-// cpuTime returns the CPU time the process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // TestWriteScaleManifests writes the benchmark's sides as manifests,
@@ -191,14 +181,14 @@ func BenchmarkCompareOnePolicy(b *testing.B) {
 	const drop = 1000
 	head.Policies = append(slices.Clone(base.Policies[:drop]), base.Policies[drop+1:]...)
 	var r *diff.Report
-	cpu := cpuTime()
+	cpu := nt.CPUTime()
 	for b.Loop() {
 		var err error
 		if r, err = diff.Compare(base, &head, diff.Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	cpu = cpuTime() - cpu
+	cpu = nt.CPUTime() - cpu
 	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(len(r.Gained)), "gained")
 	b.ReportMetric(float64(len(r.Lost)), "lost")

@@ -14,6 +14,7 @@ import (
 	"github.com/netpol/netpol"
 	"github.com/netpol/netpol/generate"
 	"github.com/netpol/netpol/graph"
+	"github.com/netpol/netpol/internal/netpoltest"
 )
 
 // largeCluster returns a cluster of ns namespaces with perNS Deployments
@@ -105,7 +106,7 @@ func largeCluster(ns, perNS, edges int) (*netpol.Snapshot, *graph.Graph) {
 func BenchmarkGenerateAndVerify(b *testing.B) {
 	s, g := largeCluster(500, 10, 50000)
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := netpoltest.CPUTime()
 	var gen, check time.Duration
 	for range b.N {
 		start := time.Now()
@@ -126,7 +127,7 @@ func BenchmarkGenerateAndVerify(b *testing.B) {
 			b.Fatalf("%d policies, %d observed connections checked", len(r.Policies), c.Observed)
 		}
 	}
-	b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((netpoltest.CPUTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(gen.Seconds()/float64(b.N), "generate-s/op")
 	b.ReportMetric(check.Seconds()/float64(b.N), "verify-s/op")
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/netpol/netpol"
 	"github.com/netpol/netpol/graph"
+	"github.com/netpol/netpol/internal/netpoltest"
 )
 
 // syntheticFlows returns a generator of flows over 2,000 edges: 100
@@ -72,13 +73,13 @@ func TestIngestMemory(t *testing.T) {
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	start, cpu := time.Now(), cpuTime()
+	start, cpu := time.Now(), netpoltest.CPUTime()
 	b := graph.NewBuilder(graph.NewResolver(nil), nil, graph.Options{})
 	for i := range n {
 		b.Add(next(i))
 	}
 	g := b.Graph()
-	elapsed, cpu := time.Since(start), cpuTime()-cpu
+	elapsed, cpu := time.Since(start), netpoltest.CPUTime()-cpu
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	edges, ports := g.Len()

@@ -3,9 +3,7 @@ package simulate_test
 import (
 	"math/rand/v2"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/netpol/netpol"
 	"github.com/netpol/netpol/internal/netpoltest"
@@ -47,27 +45,16 @@ func BenchmarkEvaluate(b *testing.B) {
 	}
 	allowed := 0
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := netpoltest.CPUTime()
 	for i := 0; b.Loop(); i++ {
 		t := &tuples[i&(len(tuples)-1)]
 		if eng.Evaluate(t.src, t.dst, t.p).Verdict == simulate.Allowed {
 			allowed++
 		}
 	}
-	cpu = cpuTime() - cpu
+	cpu = netpoltest.CPUTime() - cpu
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "evals/s")
 	b.ReportMetric(float64(b.N)/cpu.Seconds(), "evals/cpu-s")
-}
-
-// cpuTime returns the CPU time the process has used, so that a benchmark
-// on a busy machine can report a rate per CPU second next to its wall-clock
-// rate.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkCompile measures compiling the large cluster.
@@ -89,11 +76,11 @@ func BenchmarkMatrix(b *testing.B) {
 		eps[i] = simulate.EndpointID(i)
 	}
 	var m *simulate.Matrix
-	cpu := cpuTime()
+	cpu := netpoltest.CPUTime()
 	for b.Loop() {
 		m = eng.Matrix(eps, largeProbes)
 	}
-	cpu = cpuTime() - cpu
+	cpu = netpoltest.CPUTime() - cpu
 	pairs := float64(len(eps)) * float64(len(eps)-1) * float64(len(largeProbes))
 	b.ReportMetric(pairs*float64(b.N)/b.Elapsed().Seconds(), "tuples/s")
 	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
