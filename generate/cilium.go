@@ -118,20 +118,22 @@ func (p *policyPlan) cilium() CiliumNetworkPolicy {
 		}
 		return c
 	}
+	ev := map[string][]Evidence{}
 	for _, r := range p.ingress {
 		for _, part := range p.ciliumParts(r, true) {
-			setEvidence(c.Metadata.Annotations, fmt.Sprintf("ingress-%d", len(c.Spec.Ingress)), part.evidence)
+			ev[fmt.Sprintf("ingress-%d", len(c.Spec.Ingress))] = part.evidence
 			c.Spec.Ingress = append(c.Spec.Ingress, CiliumIngressRule{FromEndpoints: part.endpoints, FromCIDRSet: part.cidrs,
 				FromEntities: part.entities, ToPorts: part.ports})
 		}
 	}
 	for _, r := range p.egress {
 		for _, part := range p.ciliumParts(r, false) {
-			setEvidence(c.Metadata.Annotations, fmt.Sprintf("egress-%d", len(c.Spec.Egress)), part.evidence)
+			ev[fmt.Sprintf("egress-%d", len(c.Spec.Egress))] = part.evidence
 			c.Spec.Egress = append(c.Spec.Egress, CiliumEgressRule{ToEndpoints: part.endpoints, ToCIDRSet: part.cidrs,
 				ToEntities: part.entities, ToFQDNs: part.fqdns, ToPorts: part.ports})
 		}
 	}
+	setEvidence(c.Metadata.Annotations, ev)
 	if len(c.Metadata.Annotations) == 0 {
 		c.Metadata.Annotations = nil
 	}

@@ -29,14 +29,16 @@ func (p *policyPlan) networkPolicy() (networkingv1.NetworkPolicy, error) {
 	if p.isolateEgress {
 		np.Spec.PolicyTypes = append(np.Spec.PolicyTypes, networkingv1.PolicyTypeEgress)
 	}
+	ev := map[string][]Evidence{}
 	for i, r := range p.k8sRules(p.ingress) {
 		np.Spec.Ingress = append(np.Spec.Ingress, networkingv1.NetworkPolicyIngressRule{From: r.peers, Ports: r.ports})
-		setEvidence(np.Annotations, fmt.Sprintf("ingress-%d", i), r.evidence)
+		ev[fmt.Sprintf("ingress-%d", i)] = r.evidence
 	}
 	for i, r := range p.k8sRules(p.egress) {
 		np.Spec.Egress = append(np.Spec.Egress, networkingv1.NetworkPolicyEgressRule{To: r.peers, Ports: r.ports})
-		setEvidence(np.Annotations, fmt.Sprintf("egress-%d", i), r.evidence)
+		ev[fmt.Sprintf("egress-%d", i)] = r.evidence
 	}
+	setEvidence(np.Annotations, ev)
 	if len(np.Annotations) == 0 {
 		np.Annotations = nil
 	}
@@ -125,25 +127,47 @@ func (ps portSpec) k8s() networkingv1.NetworkPolicyPort {
 	return out
 }
 
-// maxEvidence is the most evidence lines in one annotation; the rest is
-// counted.
-const maxEvidence = 40
+// maxAnnotations is the budget of a policy's annotations, well under the
+// API server's limit of 256 KiB: evidence lines are cut to fit.
+const maxAnnotations = 128 << 10
 
-// setEvidence writes a rule's evidence annotation: one line per peer and
-// port, "PEER PROTO/PORT: N flows, first T, last T".
-func setEvidence(ann map[string]string, key string, ev []Evidence) {
-	if len(ev) == 0 {
-		return
+// evidenceLimits are the most evidence lines per rule, tried in turn until
+// the annotations fit; the rest of a rule's evidence is counted.
+var evidenceLimits = []int{40, 10, 3, 1, 0}
+
+// setEvidence writes each rule's evidence annotation (key -> evidence):
+// one line per peer and port, "PEER PROTO/PORT: N flows, first T, last
+// T", as many lines per rule as fit in maxAnnotations.
+func setEvidence(ann map[string]string, ev map[string][]Evidence) {
+	base := 0
+	for k, v := range ann {
+		base += len(k) + len(v)
 	}
-	var lines []string
-	for i, e := range ev {
-		if i == maxEvidence {
-			lines = append(lines, fmt.Sprintf("... and %d more", len(ev)-maxEvidence))
-			break
+	for _, limit := range evidenceLimits {
+		out := map[string]string{}
+		size := base
+		for key, list := range ev {
+			if len(list) == 0 {
+				continue
+			}
+			var lines []string
+			for i, e := range list {
+				if i == limit {
+					lines = append(lines, fmt.Sprintf("... and %d more", len(list)-limit))
+					break
+				}
+				lines = append(lines, e.String())
+			}
+			out[EvidencePrefix+key] = strings.Join(lines, "\n")
+			size += len(EvidencePrefix) + len(key) + len(out[EvidencePrefix+key])
 		}
-		lines = append(lines, e.String())
+		if size <= maxAnnotations || limit == 0 {
+			for k, v := range out {
+				ann[k] = v
+			}
+			return
+		}
 	}
-	ann[EvidencePrefix+key] = strings.Join(lines, "\n")
 }
 
 // String renders e as "shop/web TCP/8080: 42 flows, first
