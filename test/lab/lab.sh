@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# lab.sh: a real dataplane for NetworkPolicies, in network namespaces.
+#
+#   test/lab/lab.sh up        create the node netns, one netns per pod, the
+#                             bridge, the servers, the NFQUEUE rule and (when
+#                             KUBECONFIG is set) the enforcer; prints `export LAB_DIR=...`
+#   test/lab/lab.sh probe SRC DST PORT
+#                             one TCP connection from pod SRC to pod DST
+#                             ("ns/name"): prints OK or BLOCKED; exit 0 either way
+#   test/lab/lab.sh pods      the pods: "ns/name ip netns" lines
+#   test/lab/lab.sh down      stop what up started (by PID) and delete every
+#                             namespace it created (with their links and rules)
+#   test/lab/lab.sh apply     not yet: see README.md
+#
+# Layout (all names carry a unique prefix, $LAB_NAME):
+#   netns $LAB_NAME-node: bridge br0; veth p<i> per pod, enslaved to br0;
+#     iptables FORWARD -i br0 -o br0 --physdev-is-bridged -> LAB-NETPOL,
+#     LAB-NETPOL: ctstate NEW -> NFQUEUE $LAB_QUEUE (no bypass: fail closed);
+#     net.bridge.bridge-nf-call-iptables=1 (set here, in that netns only).
+#   netns $LAB_NAME-<ns>-<name> per pod: eth0 with the pod's address; a
+#     python3 http.server on each of $LAB_PORTS.
+#   The enforcer runs in the host netns (it reaches the API server on
+#   loopback) and binds the queue inside the node netns.
+# Nothing is changed in the host namespace's firewall or sysctls.
+#
+# Environment:
+#   LAB_DIR        state directory (default: a new mktemp -d; printed by up)
+#   LAB_NAME       name prefix (default: nplab-<random>)
+#   LAB_PODS       "ns/name=ip ..." (default: x/a x/b y/a y/b in 10.250.7.0/24)
+#   LAB_PREFIX     prefix length of the pod addresses (default 24)
+#   LAB_PORTS      TCP ports every pod serves (default "80 81")
+#   LAB_QUEUE      NFQUEUE number (default 100)
+#   KUBECONFIG     when set, up starts the enforcer against that API server
+#   LAB_ENFORCER   enforcer binary (default: built into $LAB_DIR from ./enforcer)
+#   LAB_TIMEOUT    probe timeout in seconds (default 2)
+# Needs root, iproute2, iptables (apt-get install iptables), python3, curl.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+say() { echo "[lab] $*" >&2; }
+die() { say "$*"; exit 1; }
+
+LAB_PODS=${LAB_PODS:-"x/a=10.250.7.11 x/b=10.250.7.12 y/a=10.250.7.21 y/b=10.250.7.22"}
+LAB_PREFIX=${LAB_PREFIX:-24}
+LAB_PORTS=${LAB_PORTS:-"80 81"}
+LAB_QUEUE=${LAB_QUEUE:-100}
+LAB_TIMEOUT=${LAB_TIMEOUT:-2}
+
+# ------------------------------------------------------------------- up ----
+
+up() {
+	[ "$(id -u)" = 0 ] || die "up needs root (network namespaces, iptables)"
+	local tool
+	for tool in ip iptables python3 curl; do
+		command -v "$tool" >/dev/null || die "$tool is missing (iptables: apt-get install iptables)"
+	done
+	LAB_DIR=${LAB_DIR:-$(mktemp -d /tmp/nplab.XXXXXX)}
+	mkdir -p "$LAB_DIR"
+	[ -e "$LAB_DIR/state" ] && die "$LAB_DIR already holds a lab: run down first"
+	LAB_NAME=${LAB_NAME:-nplab-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')}
+	local node="$LAB_NAME-node"
+	{
+		echo "LAB_NAME=$LAB_NAME"
+		echo "LAB_NODE=$node"
+		echo "LAB_QUEUE=$LAB_QUEUE"
+	} >"$LAB_DIR/state"
+	: >"$LAB_DIR/netns" >"$LAB_DIR/pids" >"$LAB_DIR/pods"
+	# From here on, any failure removes whatever was created.
+	trap 'say "up failed: cleaning up"; down' EXIT
+
+	local t0=$SECONDS
+	make_netns "$node"
+	ip -n "$node" link set lo up
+	ip -n "$node" link add br0 type bridge
+	ip -n "$node" link set br0 up
+
+	local i=0 spec pod addr ns name pns port
+	for spec in $LAB_PODS; do
+		pod=${spec%%=*} addr=${spec#*=}
+		ns=${pod%%/*} name=${pod#*/}
+		[[ $pod == */* && $addr != "$spec" && -n $ns && -n $name ]] || die "bad LAB_PODS entry $spec (want ns/name=ip)"
+		pns="$LAB_NAME-$ns-$name"
+		make_netns "$pns"
+		ip -n "$node" link add "p$i" type veth peer name eth0 netns "$pns"
+		ip -n "$node" link set "p$i" master br0 up
+		ip -n "$pns" link set lo up
+		ip -n "$pns" addr add "$addr/$LAB_PREFIX" dev eth0
+		ip -n "$pns" link set eth0 up
+		for port in $LAB_PORTS; do
+			ip netns exec "$pns" python3 -m http.server "$port" --bind "$addr" >/dev/null 2>&1 &
+			echo $! >>"$LAB_DIR/pids"
+		done
+		echo "$pod $addr $pns" >>"$LAB_DIR/pods"
+		i=$((i + 1))
+	done
+
+	# The firewall of the node netns. A new netns starts with
+	# bridge-nf-call-iptables=1 already; set it anyway, there only.
+	ip netns exec "$node" sysctl -qw net.bridge.bridge-nf-call-iptables=1
+	ip netns exec "$node" iptables -w -N LAB-NETPOL
+	ip netns exec "$node" iptables -w -A LAB-NETPOL -m conntrack --ctstate NEW -j NFQUEUE --queue-num "$LAB_QUEUE"
+	ip netns exec "$node" iptables -w -I FORWARD 1 -i br0 -o br0 -m physdev --physdev-is-bridged -j LAB-NETPOL
+	say "network up: $i pods in $((SECONDS - t0))s"
+
+	if [ -n "${KUBECONFIG:-}" ]; then
+		start_enforcer "$node"
+	else
+		say "KUBECONFIG is not set: no enforcer, so every new pod-to-pod connection is dropped (fail closed)"
+	fi
+	trap - EXIT
+	echo "export LAB_DIR=$LAB_DIR"
+}
+
+make_netns() {
+	ip netns add "$1"
+	echo "$1" >>"$LAB_DIR/netns"
+}
+
+start_enforcer() {
+	local node=$1 bin=${LAB_ENFORCER:-}
+	if [ -z "$bin" ]; then
+		bin="$LAB_DIR/enforcer"
+		(cd "$here" && go build -o "$bin" ./enforcer) || die "building the enforcer failed"
+	fi
+	rm -f "$LAB_DIR/enforcer.ready"
+	"$bin" --kubeconfig "$KUBECONFIG" --queue "$LAB_QUEUE" --netns "/run/netns/$node" \
+		--ready-file "$LAB_DIR/enforcer.ready" 2>"$LAB_DIR/enforcer.log" &
+	echo $! >"$LAB_DIR/enforcer.pid"
+	echo $! >>"$LAB_DIR/pids"
+	local deadline=$((SECONDS + 30))
+	until [ -e "$LAB_DIR/enforcer.ready" ]; do
+		kill -0 "$(cat "$LAB_DIR/enforcer.pid")" 2>/dev/null || { cat "$LAB_DIR/enforcer.log" >&2; die "the enforcer exited"; }
+		[ $SECONDS -lt $deadline ] || die "the enforcer was not ready within 30s (log: $LAB_DIR/enforcer.log)"
+		sleep 0.05
+	done
+	say "enforcer ready (log: $LAB_DIR/enforcer.log)"
+}
+
+# ----------------------------------------------------------------- down ----
+
+down() {
+	[ -n "${LAB_DIR:-}" ] && [ -d "$LAB_DIR" ] || die "LAB_DIR is not set or not a directory"
+	local pid ns
+	if [ -s "$LAB_DIR/pids" ]; then
+		while read -r pid; do kill "$pid" 2>/dev/null || true; done <"$LAB_DIR/pids"
+		while read -r pid; do
+			for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+			kill -9 "$pid" 2>/dev/null || true
+		done <"$LAB_DIR/pids"
+	fi
+	# Deleting a netns removes its links, bridge, iptables rules and conntrack.
+	if [ -s "$LAB_DIR/netns" ]; then
+		while read -r ns; do ip netns del "$ns" 2>/dev/null || true; done <"$LAB_DIR/netns"
+	fi
+	rm -rf "$LAB_DIR"
+	say "down"
+}
+
+# ---------------------------------------------------------------- probe ----
+
+load() {
+	[ -n "${LAB_DIR:-}" ] && [ -f "$LAB_DIR/state" ] || die "no lab: set LAB_DIR to what up printed"
+	# shellcheck disable=SC1091
+	. "$LAB_DIR/state"
+}
+
+# pod_field POD COLUMN: the address (2) or netns (3) of pod "ns/name".
+pod_field() {
+	awk -v p="$1" -v c="$2" '$1 == p { print $c; found = 1 } END { exit !found }' "$LAB_DIR/pods" || die "no pod $1"
+}
+
+probe() {
+	[ $# = 3 ] || die "usage: probe SRC DST PORT"
+	load
+	local src dst rc=0
+	src=$(pod_field "$1" 3)
+	dst=$(pod_field "$2" 2)
+	ip netns exec "$src" curl -s -o /dev/null --max-time "$LAB_TIMEOUT" "http://$dst:$3/" || rc=$?
+	if [ $rc = 0 ]; then echo OK; else echo BLOCKED; fi
+}
+
+case "${1:-}" in
+up) up ;;
+down) down ;;
+pods) load; cat "$LAB_DIR/pods" ;;
+probe) shift; probe "$@" ;;
+apply) die "apply is not written yet (issue 8): use kubectl apply, then wait for the enforcer's event=... rv=... line" ;;
+*) die "usage: $0 up|down|pods|probe SRC DST PORT" ;;
+esac
