@@ -8,12 +8,16 @@ import (
 func newRootCmd(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "netpol",
-		Short: "Simulate Kubernetes NetworkPolicies exactly, with no cluster",
-		Long: `netpol simulates Kubernetes NetworkPolicies (networking.k8s.io/v1) exactly,
-from manifest files, with no cluster: which pods can talk to which, and why.
+		Short: "Turn on Kubernetes network isolation safely: learn, generate, simulate",
+		Long: `netpol makes default-deny NetworkPolicies safe to turn on: it learns the
+traffic pods really send (Hubble, conntrack), generates default-deny plus the
+minimal allow policies that keep it working, and simulates any policy set
+(networking.k8s.io/v1, exactly) before it is applied: which pods can talk to
+which, and why, rule by rule.
 
 Give the cluster with -f: YAML or JSON files, directories of them, or - for
-standard input. Namespaces, Nodes, Pods, Services, EndpointSlices,
+standard input; without -f, commands read the live cluster of the current
+kubeconfig context. Namespaces, Nodes, Pods, Services, EndpointSlices,
 NetworkPolicies and workloads (Deployments, StatefulSets, DaemonSets, Jobs,
 CronJobs, ReplicaSets, ReplicationControllers) are read; a workload without
 pods stands for the pods it would create. Other kinds are skipped.
