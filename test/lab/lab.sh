@@ -6,7 +6,8 @@
 #                             KUBECONFIG is set) the enforcer; prints `export LAB_DIR=...`
 #   test/lab/lab.sh probe SRC DST PORT
 #                             one TCP connection from pod SRC to pod DST
-#                             ("ns/name"): prints OK or BLOCKED; exit 0 either way
+#                             ("ns/name"): prints OK, BLOCKED (timed out) or
+#                             ERROR (anything else, e.g. refused); exit 0
 #   test/lab/lab.sh pods      the pods: "ns/name ip netns" lines
 #   test/lab/lab.sh down      stop what up started (by PID) and delete every
 #                             namespace it created (with their links and rules)
@@ -94,6 +95,22 @@ up() {
 		i=$((i + 1))
 	done
 
+	# Wait until every server listens (a pod reaches itself through lo, which
+	# the node's firewall never sees).
+	local deadline=$((SECONDS + 30)) waiting line
+	while :; do
+		waiting=
+		while read -r line; do
+			set -- $line
+			for port in $LAB_PORTS; do
+				ip netns exec "$3" curl -s -o /dev/null --max-time 1 "http://$2:$port/" || waiting="$1:$port"
+			done
+		done <"$LAB_DIR/pods"
+		[ -z "$waiting" ] && break
+		[ $SECONDS -lt $deadline ] || die "server $waiting does not answer after 30s"
+		sleep 0.1
+	done
+
 	# The firewall of the node netns. A new netns starts with
 	# bridge-nf-call-iptables=1 already; set it anyway, there only.
 	ip netns exec "$node" sysctl -qw net.bridge.bridge-nf-call-iptables=1
@@ -124,7 +141,7 @@ start_enforcer() {
 	fi
 	rm -f "$LAB_DIR/enforcer.ready"
 	"$bin" --kubeconfig "$KUBECONFIG" --queue "$LAB_QUEUE" --netns "/run/netns/$node" \
-		--ready-file "$LAB_DIR/enforcer.ready" 2>"$LAB_DIR/enforcer.log" &
+		--ready-file "$LAB_DIR/enforcer.ready" >"$LAB_DIR/enforcer.log" 2>&1 &
 	echo $! >"$LAB_DIR/enforcer.pid"
 	echo $! >>"$LAB_DIR/pids"
 	local deadline=$((SECONDS + 30))
@@ -176,7 +193,13 @@ probe() {
 	src=$(pod_field "$1" 3)
 	dst=$(pod_field "$2" 2)
 	ip netns exec "$src" curl -s -o /dev/null --max-time "$LAB_TIMEOUT" "http://$dst:$3/" || rc=$?
-	if [ $rc = 0 ]; then echo OK; else echo BLOCKED; fi
+	# 28 is curl's timeout: the SYN was dropped. Anything else (refused,
+	# reset) is not what a NetworkPolicy does and is reported as such.
+	case $rc in
+	0) echo OK ;;
+	28) echo BLOCKED ;;
+	*) echo "ERROR curl exit status $rc" ;;
+	esac
 }
 
 case "${1:-}" in
