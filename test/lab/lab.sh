@@ -8,10 +8,16 @@
 #                             one TCP connection from pod SRC to pod DST
 #                             ("ns/name"): prints OK, BLOCKED (timed out) or
 #                             ERROR (anything else, e.g. refused); exit 0
+#   test/lab/lab.sh matrix PORT
+#                             probe every ordered pair of distinct pods in
+#                             parallel: sorted "src dst port result" lines
+#   test/lab/lab.sh apply FILE
+#                             kubectl apply FILE, wait until the enforcer has
+#                             seen each object's resourceVersion, flush the
+#                             node's conntrack table
 #   test/lab/lab.sh pods      the pods: "ns/name ip netns" lines
 #   test/lab/lab.sh down      stop what up started (by PID) and delete every
 #                             namespace it created (with their links and rules)
-#   test/lab/lab.sh apply     not yet: see README.md
 #
 # Layout (all names carry a unique prefix, $LAB_NAME):
 #   netns $LAB_NAME-node: bridge br0; veth p<i> per pod, enslaved to br0;
@@ -34,7 +40,8 @@
 #   KUBECONFIG     when set, up starts the enforcer against that API server
 #   LAB_ENFORCER   enforcer binary (default: built into $LAB_DIR from ./enforcer)
 #   LAB_TIMEOUT    probe timeout in seconds (default 2)
-# Needs root, iproute2, iptables (apt-get install iptables), python3, curl.
+# Needs root, iproute2, iptables (apt-get install iptables), python3, curl;
+# apply also needs kubectl, jq and conntrack.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -202,11 +209,59 @@ probe() {
 	esac
 }
 
+# ---------------------------------------------------------------- apply ----
+
+# apply FILE: kubectl apply, then wait until the enforcer has seen the
+# resourceVersion of every object applied, then flush the node's conntrack
+# table so that no connection admitted under the old policies survives.
+apply() {
+	[ $# = 1 ] || die "usage: apply FILE"
+	load
+	[ -n "${KUBECONFIG:-}" ] || die "apply needs KUBECONFIG"
+	[ -s "$LAB_DIR/enforcer.log" ] || die "no enforcer is running"
+	local json lines line deadline
+	json=$(kubectl apply -f "$1" -o json) || die "kubectl apply -f $1 failed"
+	# One "kind key rv" line per object (a single object or a List).
+	lines=$(jq -r '(if .kind == "List" then .items[] else . end)
+		| "\(.kind) \(if .metadata.namespace then .metadata.namespace + "/" else "" end)\(.metadata.name) \(.metadata.resourceVersion)"' <<<"$json")
+	deadline=$((SECONDS + 10))
+	while read -r line; do
+		set -- $line
+		until grep -q " kind=$1 key=$2 rv=$3\$" "$LAB_DIR/enforcer.log"; do
+			[ $SECONDS -lt $deadline ] || die "the enforcer did not see $1 $2 at rv $3 within 10s"
+			sleep 0.02
+		done
+	done <<<"$lines"
+	ip netns exec "$LAB_NODE" conntrack -F 2>/dev/null || true
+	say "applied $(wc -l <<<"$lines") objects; the enforcer has them"
+}
+
+# ---------------------------------------------------------------- matrix ---
+
+# matrix PORT: every ordered pair of distinct pods, probed in parallel;
+# prints "src dst port result" lines sorted.
+matrix() {
+	[ $# = 1 ] || die "usage: matrix PORT"
+	load
+	local out src dst
+	out=$(mktemp -d)
+	while read -r src _; do
+		while read -r dst _; do
+			[ "$src" = "$dst" ] && continue
+			(echo "$src $dst $1 $(probe "$src" "$dst" "$1")" >"$out/$(echo "$src-$dst" | tr / _)") &
+		done <"$LAB_DIR/pods"
+	done <"$LAB_DIR/pods"
+	wait
+	cat "$out"/* 2>/dev/null | sort
+	rm -rf "$out"
+}
+
 case "${1:-}" in
 up) up ;;
 down) down ;;
 pods) load; cat "$LAB_DIR/pods" ;;
 probe) shift; probe "$@" ;;
-apply) die "apply is not written yet (issue 8): use kubectl apply, then wait for the enforcer's event=... rv=... line" ;;
-*) die "usage: $0 up|down|pods|probe SRC DST PORT" ;;
+apply) shift; apply "$@" ;;
+matrix) shift; matrix "$@" ;;
+*) die "usage: $0 up|down|pods|probe SRC DST PORT|matrix PORT|apply FILE" ;;
 esac
