@@ -4,13 +4,13 @@
 #   test/lab/lab.sh up        create the node netns, one netns per pod, the
 #                             bridge, the servers, the NFQUEUE rule and (when
 #                             KUBECONFIG is set) the enforcer; prints `export LAB_DIR=...`
-#   test/lab/lab.sh probe SRC DST PORT
-#                             one TCP connection from pod SRC to pod DST
+#   test/lab/lab.sh probe SRC DST PORT [tcp|udp]
+#                             one new connection from pod SRC to pod DST
 #                             ("ns/name"): prints OK, BLOCKED (timed out) or
 #                             ERROR (anything else, e.g. refused); exit 0
-#   test/lab/lab.sh matrix PORT
+#   test/lab/lab.sh matrix PORT [tcp|udp]
 #                             probe every ordered pair of distinct pods in
-#                             parallel: sorted "src dst port result" lines
+#                             parallel: sorted "src dst proto/port result" lines
 #   test/lab/lab.sh apply FILE
 #                             kubectl apply FILE, wait until the enforcer has
 #                             seen each object's resourceVersion, flush the
@@ -24,8 +24,8 @@
 #     iptables FORWARD -i br0 -o br0 --physdev-is-bridged -> LAB-NETPOL,
 #     LAB-NETPOL: ctstate NEW -> NFQUEUE $LAB_QUEUE (no bypass: fail closed);
 #     net.bridge.bridge-nf-call-iptables=1 (set here, in that netns only).
-#   netns $LAB_NAME-<ns>-<name> per pod: eth0 with the pod's address; a
-#     python3 http.server on each of $LAB_PORTS.
+#   netns $LAB_NAME-<ns>-<name> per pod: eth0 with the pod's address; the
+#     agent (./agent) serving TCP $LAB_PORTS and UDP $LAB_UDP_PORTS.
 #   The enforcer runs in the host netns (it reaches the API server on
 #   loopback) and binds the queue inside the node netns.
 # Nothing is changed in the host namespace's firewall or sysctls.
@@ -36,11 +36,14 @@
 #   LAB_PODS       "ns/name=ip ..." (default: x/a x/b y/a y/b in 10.250.7.0/24)
 #   LAB_PREFIX     prefix length of the pod addresses (default 24)
 #   LAB_PORTS      TCP ports every pod serves (default "80 81")
+#   LAB_UDP_PORTS  UDP ports every pod serves (default "53")
+#   LAB_AGENT      agent binary (default: built into $LAB_DIR from ./agent)
 #   LAB_QUEUE      NFQUEUE number (default 100)
 #   KUBECONFIG     when set, up starts the enforcer against that API server
 #   LAB_ENFORCER   enforcer binary (default: built into $LAB_DIR from ./enforcer)
 #   LAB_TIMEOUT    probe timeout in seconds (default 2)
-# Needs root, iproute2, iptables (apt-get install iptables), python3, curl;
+# Needs root, iproute2, iptables (apt-get install iptables), Go unless both
+# LAB_AGENT and LAB_ENFORCER are given;
 # apply also needs kubectl, jq and conntrack.
 set -euo pipefail
 
@@ -51,6 +54,7 @@ die() { say "$*"; exit 1; }
 LAB_PODS=${LAB_PODS:-"x/a=10.250.7.11 x/b=10.250.7.12 y/a=10.250.7.21 y/b=10.250.7.22"}
 LAB_PREFIX=${LAB_PREFIX:-24}
 LAB_PORTS=${LAB_PORTS:-"80 81"}
+LAB_UDP_PORTS=${LAB_UDP_PORTS:-"53"}
 LAB_QUEUE=${LAB_QUEUE:-100}
 LAB_TIMEOUT=${LAB_TIMEOUT:-2}
 
@@ -59,7 +63,7 @@ LAB_TIMEOUT=${LAB_TIMEOUT:-2}
 up() {
 	[ "$(id -u)" = 0 ] || die "up needs root (network namespaces, iptables)"
 	local tool
-	for tool in ip iptables python3 curl; do
+	for tool in ip iptables; do
 		command -v "$tool" >/dev/null || die "$tool is missing (iptables: apt-get install iptables)"
 	done
 	LAB_DIR=${LAB_DIR:-$(mktemp -d /tmp/nplab.XXXXXX)}
@@ -77,6 +81,11 @@ up() {
 	trap 'say "up failed: cleaning up"; down' EXIT
 
 	local t0=$SECONDS
+	if [ -n "${LAB_AGENT:-}" ]; then
+		cp "$LAB_AGENT" "$LAB_DIR/agent"
+	else
+		(cd "$here" && go build -o "$LAB_DIR/agent" ./agent) || die "building the agent failed"
+	fi
 	make_netns "$node"
 	ip -n "$node" link set lo up
 	ip -n "$node" link add br0 type bridge
@@ -94,10 +103,9 @@ up() {
 		ip -n "$pns" link set lo up
 		ip -n "$pns" addr add "$addr/$LAB_PREFIX" dev eth0
 		ip -n "$pns" link set eth0 up
-		for port in $LAB_PORTS; do
-			ip netns exec "$pns" python3 -m http.server "$port" --bind "$addr" >/dev/null 2>&1 &
-			echo $! >>"$LAB_DIR/pids"
-		done
+		ip netns exec "$pns" "$LAB_DIR/agent" serve --addr "$addr" --tcp "$(commas $LAB_PORTS)" \
+			--udp "$(commas $LAB_UDP_PORTS)" >>"$LAB_DIR/agent.log" 2>&1 &
+		echo $! >>"$LAB_DIR/pids"
 		echo "$pod $addr $pns" >>"$LAB_DIR/pods"
 		i=$((i + 1))
 	done
@@ -110,7 +118,10 @@ up() {
 		while read -r line; do
 			set -- $line
 			for port in $LAB_PORTS; do
-				ip netns exec "$3" curl -s -o /dev/null --max-time 1 "http://$2:$port/" || waiting="$1:$port"
+				[ "$(ip netns exec "$3" "$LAB_DIR/agent" probe --timeout 1s "$2:$port")" = OK ] || waiting="$1:tcp/$port"
+			done
+			for port in $LAB_UDP_PORTS; do
+				[ "$(ip netns exec "$3" "$LAB_DIR/agent" probe --proto udp --timeout 1s "$2:$port")" = OK ] || waiting="$1:udp/$port"
 			done
 		done <"$LAB_DIR/pods"
 		[ -z "$waiting" ] && break
@@ -133,6 +144,12 @@ up() {
 	fi
 	trap - EXIT
 	echo "export LAB_DIR=$LAB_DIR"
+}
+
+# commas a b c: "a,b,c".
+commas() {
+	local IFS=,
+	echo "$*"
 }
 
 make_netns() {
@@ -194,19 +211,13 @@ pod_field() {
 }
 
 probe() {
-	[ $# = 3 ] || die "usage: probe SRC DST PORT"
+	[ $# = 3 ] || [ $# = 4 ] || die "usage: probe SRC DST PORT [tcp|udp]"
 	load
-	local src dst rc=0
+	local src dst
 	src=$(pod_field "$1" 3)
 	dst=$(pod_field "$2" 2)
-	ip netns exec "$src" curl -s -o /dev/null --max-time "$LAB_TIMEOUT" "http://$dst:$3/" || rc=$?
-	# 28 is curl's timeout: the SYN was dropped. Anything else (refused,
-	# reset) is not what a NetworkPolicy does and is reported as such.
-	case $rc in
-	0) echo OK ;;
-	28) echo BLOCKED ;;
-	*) echo "ERROR curl exit status $rc" ;;
-	esac
+	ip netns exec "$src" "$LAB_DIR/agent" probe --proto "${4:-tcp}" --timeout "${LAB_TIMEOUT}s" "$dst:$3"
+
 }
 
 # ---------------------------------------------------------------- apply ----
@@ -241,14 +252,14 @@ apply() {
 # matrix PORT: every ordered pair of distinct pods, probed in parallel;
 # prints "src dst port result" lines sorted.
 matrix() {
-	[ $# = 1 ] || die "usage: matrix PORT"
+	[ $# = 1 ] || [ $# = 2 ] || die "usage: matrix PORT [tcp|udp]"
 	load
 	local out src dst
 	out=$(mktemp -d)
 	while read -r src _; do
 		while read -r dst _; do
 			[ "$src" = "$dst" ] && continue
-			(echo "$src $dst $1 $(probe "$src" "$dst" "$1")" >"$out/$(echo "$src-$dst" | tr / _)") &
+			(echo "$src $dst ${2:-tcp}/$1 $(probe "$src" "$dst" "$1" "${2:-tcp}")" >"$out/$(echo "$src-$dst" | tr / _)") &
 		done <"$LAB_DIR/pods"
 	done <"$LAB_DIR/pods"
 	wait

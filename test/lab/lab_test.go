@@ -33,17 +33,20 @@ var labPods = map[string]string{
 // probeCase is one TCP connection attempt and its expected outcome.
 type probeCase struct {
 	src, dst string
+	proto    string // tcp or udp
 	port     int
 	want     string // OK or BLOCKED
 }
 
-func (p probeCase) String() string { return fmt.Sprintf("%s -> %s :%d", p.src, p.dst, p.port) }
+func (p probeCase) String() string {
+	return fmt.Sprintf("%s -> %s %s/%d", p.src, p.dst, p.proto, p.port)
+}
 
 // TestLab brings the lab up, creates the pods on a real API server, checks
-// that every connection passes without policies, applies a default-deny
-// ingress policy in y plus an allow from x/a on TCP 80, and checks that
-// exactly the expected connections are dropped; then that stopping the
-// enforcer drops everything (fail closed).
+// that every TCP and UDP connection passes without policies, applies a
+// default-deny ingress policy in y plus an allow from x/a on TCP 80, and
+// checks that exactly the expected connections are dropped; then that
+// stopping the enforcer drops everything (fail closed).
 func TestLab(t *testing.T) {
 	skipUnlessCapable(t)
 	t0 := time.Now()
@@ -51,10 +54,10 @@ func TestLab(t *testing.T) {
 	tKube := time.Since(t0)
 
 	dir := t.TempDir()
-	enforcer := filepath.Join(dir, "enforcer")
+	enforcer, agent := filepath.Join(dir, "enforcer"), filepath.Join(dir, "agent")
 	t1 := time.Now()
-	if out, err := exec.Command("go", "build", "-o", enforcer, "./enforcer").CombinedOutput(); err != nil {
-		t.Fatalf("building the enforcer: %v\n%s", err, out)
+	if out, err := exec.Command("go", "build", "-o", dir, "./enforcer", "./agent").CombinedOutput(); err != nil {
+		t.Fatalf("building the enforcer and the agent: %v\n%s", err, out)
 	}
 	tBuild := time.Since(t1)
 
@@ -63,8 +66,8 @@ func TestLab(t *testing.T) {
 		specs = append(specs, pod+"="+ip)
 	}
 	labDir := filepath.Join(dir, "lab")
-	env := append(os.Environ(), "LAB_DIR="+labDir, "KUBECONFIG="+kubeconfig, "LAB_ENFORCER="+enforcer,
-		"LAB_PODS="+strings.Join(specs, " "), "LAB_PORTS=80 81")
+	env := append(os.Environ(), "LAB_DIR="+labDir, "KUBECONFIG="+kubeconfig, "LAB_ENFORCER="+enforcer, "LAB_AGENT="+agent,
+		"LAB_PODS="+strings.Join(specs, " "), "LAB_PORTS=80 81", "LAB_UDP_PORTS=53")
 	t2 := time.Now()
 	up := exec.Command("bash", "lab.sh", "up")
 	up.Env = env
@@ -95,19 +98,19 @@ func TestLab(t *testing.T) {
 	}
 	tPods := time.Since(t3)
 
-	all := func(port int, want string) []probeCase {
+	all := func(proto string, port int, want string) []probeCase {
 		var cs []probeCase
 		for src := range labPods {
 			for dst := range labPods {
 				if src != dst {
-					cs = append(cs, probeCase{src, dst, port, want})
+					cs = append(cs, probeCase{src, dst, proto, port, want})
 				}
 			}
 		}
 		return cs
 	}
 	t4 := time.Now()
-	checkProbes(t, env, all(80, "OK"))
+	checkProbes(t, env, append(all("tcp", 80, "OK"), all("udp", 53, "OK")...))
 	tOpen := time.Since(t4)
 
 	t5 := time.Now()
@@ -122,13 +125,11 @@ func TestLab(t *testing.T) {
 
 	// Into y only x/a on TCP 80; everything into x stays open.
 	var want []probeCase
-	for _, port := range []int{80, 81} {
-		for _, c := range all(port, "OK") {
-			if strings.HasPrefix(c.dst, "y/") && !(c.src == "x/a" && port == 80) {
-				c.want = "BLOCKED"
-			}
-			want = append(want, c)
+	for _, c := range append(append(all("tcp", 80, "OK"), all("tcp", 81, "OK")...), all("udp", 53, "OK")...) {
+		if strings.HasPrefix(c.dst, "y/") && !(c.src == "x/a" && c.proto == "tcp" && c.port == 80) {
+			c.want = "BLOCKED"
 		}
+		want = append(want, c)
 	}
 	t6 := time.Now()
 	checkProbes(t, env, want)
@@ -139,9 +140,9 @@ func TestLab(t *testing.T) {
 
 	// Fail closed: without the enforcer, nothing new gets through.
 	stopEnforcer(t, labDir)
-	checkProbes(t, env, []probeCase{{"x/a", "y/a", 80, "BLOCKED"}, {"y/a", "x/a", 80, "BLOCKED"}})
+	checkProbes(t, env, []probeCase{{"x/a", "y/a", "tcp", 80, "BLOCKED"}, {"y/a", "x/a", "tcp", 80, "BLOCKED"}, {"y/a", "x/a", "udp", 53, "BLOCKED"}})
 
-	t.Logf("timings: kube-up %v, enforcer build %v, lab up %v, pods %v, 12 probes open %v, 2 policies applied+seen %v, 24 probes with policy %v, total %v",
+	t.Logf("timings: kube-up %v, enforcer+agent build %v, lab up %v, pods %v, 24 probes open %v, 2 policies applied+seen %v, 36 probes with policy %v, total %v",
 		tKube.Round(time.Millisecond), tBuild.Round(time.Millisecond), tUp.Round(time.Millisecond), tPods.Round(time.Millisecond),
 		tOpen.Round(time.Millisecond), tApply.Round(time.Millisecond), tPolicy.Round(time.Millisecond), time.Since(t0).Round(time.Millisecond))
 }
@@ -156,7 +157,7 @@ func skipUnlessCapable(t *testing.T) {
 	if os.Getenv("NETPOL_SKIP_KUBE") == "1" {
 		t.Skip("NETPOL_SKIP_KUBE=1: the lab needs a real API server")
 	}
-	for _, tool := range []string{"ip", "iptables", "python3", "curl", "go"} {
+	for _, tool := range []string{"ip", "iptables", "go"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("the lab needs %s (iptables: apt-get install iptables): %v", tool, err)
 		}
@@ -293,7 +294,7 @@ func checkProbes(t *testing.T, env []string, cases []probeCase) {
 	var wg sync.WaitGroup
 	for i, c := range cases {
 		wg.Go(func() {
-			cmd := exec.Command("bash", "lab.sh", "probe", c.src, c.dst, fmt.Sprint(c.port))
+			cmd := exec.Command("bash", "lab.sh", "probe", c.src, c.dst, fmt.Sprint(c.port), c.proto)
 			cmd.Env = env
 			out, err := cmd.CombinedOutput()
 			got[i] = strings.TrimSpace(string(out))
