@@ -30,6 +30,7 @@ type learnOptions struct {
 	conntrack      bool
 	conntrackFiles []string
 	interval       time.Duration
+	netns          string
 	node           string
 	paths          []string
 	kube           *kube.Flags
@@ -75,6 +76,10 @@ end.`,
   # Learn from this node's conntrack table for a day, as root
   NETPOL learn --conntrack --interval 5s --node "$NODE_NAME" -f deploy/ --state node.state --duration 24h
 
+  # Learn from the conntrack table of another network namespace (a node of a
+  # kind or lab cluster), resolving addresses through the live cluster
+  NETPOL learn --conntrack --conntrack-netns lab-node --interval 1s --state lab.state
+
   # Look at what was learned
   NETPOL graph --state shop.state -o dot | dot -Tsvg > shop.svg`),
 		Args: cobra.NoArgs,
@@ -90,6 +95,7 @@ end.`,
 	fs.BoolVar(&o.conntrack, "conntrack", false, "learn from the node's conntrack table (Linux, as root)")
 	fs.StringArrayVar(&o.conntrackFiles, "conntrack-file", nil, "a conntrack dump (`PATH`, conntrack -L output; .gz accepted; - for standard input), repeatable")
 	fs.DurationVar(&o.interval, "interval", 10*time.Second, "time between two dumps of the conntrack table")
+	fs.StringVar(&o.netns, "conntrack-netns", "", "with --conntrack: dump the table of network namespace `NS` instead of netpol's own: a name under /run/netns (as ip netns names it) or a path such as /proc/PID/ns/net")
 	fs.StringVar(&o.node, "node", "", "name of the node the conntrack table belongs to (its address is then the host identity)")
 	fs.StringArrayVarP(&o.paths, "cluster", "f", nil, "manifests to resolve endpoints with: a YAML or JSON file, a directory, or - (repeatable); without -f, the live cluster when there is a kubeconfig")
 	o.kube = kube.NewFlags(nil)
@@ -153,6 +159,8 @@ func (o *learnOptions) validate() error {
 		return errors.New("--duration must not be negative")
 	case len(o.hubbleFiles) == 0 && len(o.hubbleAddrs) == 0 && len(o.conntrackFiles) == 0 && !o.conntrack:
 		return errors.New("no flow source: give --hubble-file PATH, --hubble ADDR, --conntrack or --conntrack-file PATH")
+	case o.netns != "" && !o.conntrack:
+		return errors.New("--conntrack-netns applies to --conntrack only")
 	case len(o.hubbleAddrs) == 0 && (len(o.namespaces) > 0 || len(o.verdicts) > 0 || o.tls.set()):
 		return errors.New("--namespace, --verdict and --hubble-tls* apply to --hubble ADDR only")
 	}

@@ -38,7 +38,7 @@ func (o *learnOptions) sources(e *env) ([]netpol.FlowSource, error) {
 		out = append(out, conntrack.NewFileSource(conntrack.FileOptions{Paths: o.conntrackFiles, Stdin: e.stdin, Strict: o.strict, Node: o.node}))
 	}
 	if o.conntrack {
-		out = append(out, conntrack.NewSource(conntrack.Options{Interval: o.interval, Node: o.node}))
+		out = append(out, conntrack.NewSource(conntrack.Options{Interval: o.interval, NetNS: o.netns, Node: o.node}))
 	}
 	return out, nil
 }
