@@ -15,7 +15,10 @@
 #                             kubectl apply FILE, wait until the enforcer has
 #                             seen each object's resourceVersion, flush the
 #                             node's conntrack table
-#   test/lab/lab.sh pods      the pods: "ns/name ip netns" lines
+#   test/lab/lab.sh traffic FILE [ROUNDS]
+#                             the application's calls ("FROM TARGET" lines,
+#                             see traffic below); exit 1 when a call fails
+#   test/lab/lab.sh pods      the pods: "ns/name ip netns tcp-ports udp-ports" lines
 #   test/lab/lab.sh down      stop what up started (by PID) and delete every
 #                             namespace it created (with their links and rules)
 #
@@ -24,8 +27,12 @@
 #     iptables FORWARD -i br0 -o br0 --physdev-is-bridged -> LAB-NETPOL,
 #     LAB-NETPOL: ctstate NEW -> NFQUEUE $LAB_QUEUE (no bypass: fail closed);
 #     net.bridge.bridge-nf-call-iptables=1 (set here, in that netns only).
-#   netns $LAB_NAME-<ns>-<name> per pod: eth0 with the pod's address; the
-#     agent (./agent) serving TCP $LAB_PORTS and UDP $LAB_UDP_PORTS.
+#   netns $LAB_NAME-<ns>-<name> per pod: eth0 with the pod's address (and a
+#     default route through the node when the pod has a gateway); the agent
+#     (./agent) serving the pod's TCP and UDP ports.
+#   The node routes between the subnets on its bridge (a gateway's address is
+#   put on br0) and DNATs Service addresses ($LAB_NAT_FILE) as kube-proxy
+#   would; the enforcer's rule sees bridged and routed packets alike.
 #   The enforcer runs in the host netns (it reaches the API server on
 #   loopback) and binds the queue inside the node netns.
 # Nothing is changed in the host namespace's firewall or sysctls.
@@ -33,10 +40,19 @@
 # Environment:
 #   LAB_DIR        state directory (default: a new mktemp -d; printed by up)
 #   LAB_NAME       name prefix (default: nplab-<random>)
-#   LAB_PODS       "ns/name=ip ..." (default: x/a x/b y/a y/b in 10.250.7.0/24)
-#   LAB_PREFIX     prefix length of the pod addresses (default 24)
-#   LAB_PORTS      TCP ports every pod serves (default "80 81")
-#   LAB_UDP_PORTS  UDP ports every pod serves (default "53")
+#   LAB_PODS_FILE  the endpoints, one per line:
+#                    ns/name address/prefix [tcp=P,P] [udp=P] [gw=IP] [dns=FILE]
+#                  gw: default route through the node (which takes IP);
+#                  dns: the agent answers DNS queries on its UDP ports from
+#                  FILE ("name address" lines). Endpoints outside the
+#                  cluster are lines like any other, without Pod objects.
+#   LAB_PODS       without LAB_PODS_FILE: "ns/name=ip ..." (default: x/a x/b
+#                  y/a y/b in 10.250.7.0/24), each serving the ports below
+#   LAB_PREFIX     with LAB_PODS: prefix length of the addresses (default 24)
+#   LAB_PORTS      with LAB_PODS: TCP ports every pod serves (default "80 81")
+#   LAB_UDP_PORTS  with LAB_PODS: UDP ports every pod serves (default "53")
+#   LAB_NAT_FILE   Services: "tcp|udp VIP PORT BACKEND:PORT..." lines
+#   LAB_DNS        DNS server ADDRESS:PORT that traffic resolves names with
 #   LAB_AGENT      agent binary (default: built into $LAB_DIR from ./agent)
 #   LAB_QUEUE      NFQUEUE number (default 100)
 #   KUBECONFIG     when set, up starts the enforcer against that API server
@@ -91,24 +107,56 @@ up() {
 	ip -n "$node" link add br0 type bridge
 	ip -n "$node" link set br0 up
 
-	local i=0 spec pod addr ns name pns port
-	for spec in $LAB_PODS; do
-		pod=${spec%%=*} addr=${spec#*=}
-		ns=${pod%%/*} name=${pod#*/}
-		[[ $pod == */* && $addr != "$spec" && -n $ns && -n $name ]] || die "bad LAB_PODS entry $spec (want ns/name=ip)"
-		pns="$LAB_NAME-$ns-$name"
+	# The endpoints: LAB_PODS_FILE, or LAB_PODS with the same ports for all.
+	local podsfile="$LAB_DIR/endpoints"
+	if [ -n "${LAB_PODS_FILE:-}" ]; then
+		cp "$LAB_PODS_FILE" "$podsfile"
+	else
+		local spec
+		for spec in $LAB_PODS; do
+			[[ $spec == */*=* ]] || die "bad LAB_PODS entry $spec (want ns/name=ip)"
+			echo "${spec%%=*} ${spec#*=}/$LAB_PREFIX tcp=$(commas $LAB_PORTS) udp=$(commas $LAB_UDP_PORTS)"
+		done >"$podsfile"
+	fi
+	local i=0 n=0 line id cidr addr pns kv tcp udp gw dns
+	while IFS= read -r line; do
+		n=$((n + 1))
+		line=${line%%#*}
+		set -- $line
+		[ $# = 0 ] && continue
+		id=$1 cidr=${2:-} tcp= udp= gw= dns=
+		[[ $id == */* && $cidr == */* ]] || die "$podsfile:$n: want \"ns/name address/prefix [tcp=P,..] [udp=P,..] [gw=IP] [dns=FILE]\", got \"$line\""
+		shift 2
+		for kv in "$@"; do
+			case $kv in
+			tcp=*) tcp=${kv#tcp=} ;;
+			udp=*) udp=${kv#udp=} ;;
+			gw=*) gw=${kv#gw=} ;;
+			dns=*) dns=${kv#dns=} ;;
+			*) die "$podsfile:$n: unknown field \"$kv\"" ;;
+			esac
+		done
+		addr=${cidr%/*}
+		pns="$LAB_NAME-${id//\//-}"
 		make_netns "$pns"
 		ip -n "$node" link add "p$i" type veth peer name eth0 netns "$pns"
 		ip -n "$node" link set "p$i" master br0 up
 		ip -n "$pns" link set lo up
-		ip -n "$pns" addr add "$addr/$LAB_PREFIX" dev eth0
+		ip -n "$pns" addr add "$cidr" dev eth0
 		ip -n "$pns" link set eth0 up
-		ip netns exec "$pns" "$LAB_DIR/agent" serve --addr "$addr" --tcp "$(commas $LAB_PORTS)" \
-			--udp "$(commas $LAB_UDP_PORTS)" >>"$LAB_DIR/agent.log" 2>&1 &
+		if [ -n "$gw" ]; then
+			# The gateway's address lives on the node's bridge: the node routes
+			# (and DNATs Service addresses) for this endpoint.
+			ip -n "$node" addr replace "$gw/${cidr#*/}" dev br0
+			ip -n "$pns" route add default via "$gw"
+		fi
+		ip netns exec "$pns" "$LAB_DIR/agent" serve --addr "$addr" --tcp "$tcp" --udp "$udp" \
+			${dns:+--dns-records "$dns"} >>"$LAB_DIR/agent.log" 2>&1 &
 		echo $! >>"$LAB_DIR/pids"
-		echo "$pod $addr $pns" >>"$LAB_DIR/pods"
+		echo "$id $addr $pns ${tcp:--} ${udp:--}" >>"$LAB_DIR/pods"
 		i=$((i + 1))
-	done
+	done <"$podsfile"
+	[ $i -gt 0 ] || die "no pods in $podsfile"
 
 	# Wait until every server listens (a pod reaches itself through lo, which
 	# the node's firewall never sees).
@@ -117,10 +165,12 @@ up() {
 		waiting=
 		while read -r line; do
 			set -- $line
-			for port in $LAB_PORTS; do
+			for port in ${4//,/ }; do
+				[ "$port" = - ] && continue
 				[ "$(ip netns exec "$3" "$LAB_DIR/agent" probe --timeout 1s "$2:$port")" = OK ] || waiting="$1:tcp/$port"
 			done
-			for port in $LAB_UDP_PORTS; do
+			for port in ${5//,/ }; do
+				[ "$port" = - ] && continue
 				[ "$(ip netns exec "$3" "$LAB_DIR/agent" probe --proto udp --timeout 1s "$2:$port")" = OK ] || waiting="$1:udp/$port"
 			done
 		done <"$LAB_DIR/pods"
@@ -131,10 +181,21 @@ up() {
 
 	# The firewall of the node netns. A new netns starts with
 	# bridge-nf-call-iptables=1 already; set it anyway, there only.
+	# The node forwards between the subnets of its bridge (pods, and
+	# endpoints outside the cluster), without ICMP redirects, so that every
+	# packet keeps going through it.
 	ip netns exec "$node" sysctl -qw net.bridge.bridge-nf-call-iptables=1
+	ip netns exec "$node" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "$node" sysctl -qw net.ipv4.conf.all.send_redirects=0
+	ip netns exec "$node" sysctl -qw net.ipv4.conf.br0.send_redirects=0
 	ip netns exec "$node" iptables -w -N LAB-NETPOL
 	ip netns exec "$node" iptables -w -A LAB-NETPOL -m conntrack --ctstate NEW -j NFQUEUE --queue-num "$LAB_QUEUE"
-	ip netns exec "$node" iptables -w -I FORWARD 1 -i br0 -o br0 -m physdev --physdev-is-bridged -j LAB-NETPOL
+	# Bridged (pod to pod on the same segment) and routed (through a gateway,
+	# after DNAT of a Service address) packets both leave through br0.
+	ip netns exec "$node" iptables -w -I FORWARD 1 -i br0 -o br0 -j LAB-NETPOL
+	if [ -n "${LAB_NAT_FILE:-}" ]; then
+		services "$node" "$LAB_NAT_FILE"
+	fi
 	say "network up: $i pods in $((SECONDS - t0))s"
 
 	if [ -n "${KUBECONFIG:-}" ]; then
@@ -144,6 +205,33 @@ up() {
 	fi
 	trap - EXIT
 	echo "export LAB_DIR=$LAB_DIR"
+}
+
+# services NODE FILE: kube-proxy's job. Each "PROTO VIP PORT BACKEND:PORT..."
+# line of FILE becomes DNAT rules in the node's nat table, spreading new
+# connections over the backends in turn.
+services() {
+	local node=$1 file=$2 n=0 line proto vip port k total backend
+	while IFS= read -r line; do
+		n=$((n + 1))
+		line=${line%%#*}
+		set -- $line
+		[ $# = 0 ] && continue
+		[ $# -ge 4 ] && [[ $1 == tcp || $1 == udp ]] || die "$file:$n: want \"tcp|udp VIP PORT BACKEND:PORT...\", got \"$line\""
+		proto=$1 vip=$2 port=$3
+		shift 3
+		total=$# k=0
+		for backend in "$@"; do
+			if [ $((total - k)) -gt 1 ]; then
+				ip netns exec "$node" iptables -w -t nat -A PREROUTING -d "$vip" -p "$proto" --dport "$port" \
+					-m statistic --mode nth --every $((total - k)) --packet 0 -j DNAT --to-destination "$backend"
+			else
+				ip netns exec "$node" iptables -w -t nat -A PREROUTING -d "$vip" -p "$proto" --dport "$port" \
+					-j DNAT --to-destination "$backend"
+			fi
+			k=$((k + 1))
+		done
+	done <"$file"
 }
 
 # commas a b c: "a,b,c".
@@ -247,6 +335,60 @@ apply() {
 	say "applied $(wc -l <<<"$lines") objects; the enforcer has them"
 }
 
+# -------------------------------------------------------------- traffic ---
+
+# traffic FILE [ROUNDS]: the application's calls. Each "FROM TARGET" line of
+# FILE makes every pod whose "ns/name" matches the glob FROM call TARGET:
+# NAME:PORT (resolved through the DNS server $LAB_DNS, ADDRESS:PORT),
+# ADDRESS:PORT, or @GLOB:PORT (each pod matching GLOB, by its address, as a
+# scraper does). Prints one line per call; exits 1 when any call failed.
+traffic() {
+	[ $# = 1 ] || [ $# = 2 ] || die "usage: traffic FILE [ROUNDS]"
+	load
+	set -f # FROM and @GLOB are patterns, not file names
+	local file=$1 rounds=${2:-1} r n line from target id addr pns glob port targets t failed=0 calls=0 out
+	[ -f "$file" ] || die "no traffic file $file"
+	for ((r = 1; r <= rounds; r++)); do
+		n=0
+		while IFS= read -r line; do
+			n=$((n + 1))
+			line=${line%%#*}
+			set -- $line
+			[ $# = 0 ] && continue
+			[ $# = 2 ] || die "$file:$n: want \"FROM TARGET\", got \"$line\""
+			from=$1 target=$2 targets=
+			if [[ $target == @* ]]; then
+				glob=${target#@} port=${glob##*:} glob=${glob%:*}
+				while read -r id addr _; do
+					# shellcheck disable=SC2053
+					[[ $id == $glob ]] && targets+=" $addr:$port"
+				done <"$LAB_DIR/pods"
+				[ -n "$targets" ] || die "$file:$n: no pod matches $glob"
+			else
+				targets=$target
+			fi
+			local matched=0
+			while read -r id addr pns _; do
+				# shellcheck disable=SC2053
+				[[ $id == $from ]] || continue
+				matched=1
+				for t in $targets; do
+					calls=$((calls + 1))
+					if out=$(ip netns exec "$pns" "$LAB_DIR/agent" call ${LAB_DNS:+--dns "$LAB_DNS"} --timeout "${LAB_TIMEOUT}s" "$t"); then
+						echo "$id $out"
+					else
+						echo "$id ${out:-FAIL $t: the agent failed}"
+						failed=$((failed + 1))
+					fi
+				done
+			done <"$LAB_DIR/pods"
+			[ $matched = 1 ] || die "$file:$n: no pod matches $from"
+		done <"$file"
+	done
+	say "$calls calls, $failed failed"
+	[ $failed = 0 ]
+}
+
 # ---------------------------------------------------------------- matrix ---
 
 # matrix PORT: every ordered pair of distinct pods, probed in parallel;
@@ -271,8 +413,9 @@ case "${1:-}" in
 up) up ;;
 down) down ;;
 pods) load; cat "$LAB_DIR/pods" ;;
+traffic) shift; traffic "$@" ;;
 probe) shift; probe "$@" ;;
 apply) shift; apply "$@" ;;
 matrix) shift; matrix "$@" ;;
-*) die "usage: $0 up|down|pods|probe SRC DST PORT|matrix PORT|apply FILE" ;;
+*) die "usage: $0 up|down|pods|probe SRC DST PORT [PROTO]|matrix PORT [PROTO]|traffic FILE [ROUNDS]|apply FILE" ;;
 esac

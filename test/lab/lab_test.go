@@ -50,7 +50,7 @@ func (p probeCase) String() string {
 func TestLab(t *testing.T) {
 	skipUnlessCapable(t)
 	t0 := time.Now()
-	kubeconfig := startKube(t)
+	kubeconfig := startKube(t, "")
 	tKube := time.Since(t0)
 
 	dir := t.TempDir()
@@ -148,25 +148,34 @@ func TestLab(t *testing.T) {
 }
 
 // skipUnlessCapable skips the test when it cannot run: not root, a tool
-// missing, or NETPOL_SKIP_KUBE=1.
-func skipUnlessCapable(t *testing.T) {
+// missing (ip, iptables, go and the tools named), or NETPOL_SKIP_KUBE=1.
+// With NETPOL_LAB_REQUIRED=1 (as .ci/run sets it) a missing capability
+// fails the test instead, so that a missing install step cannot pass as a
+// skip.
+func skipUnlessCapable(t *testing.T, tools ...string) {
 	t.Helper()
-	if os.Getuid() != 0 {
-		t.Skip("the lab needs root (network namespaces, iptables, NFQUEUE)")
+	skip := t.Skipf
+	if os.Getenv("NETPOL_LAB_REQUIRED") == "1" {
+		skip = t.Fatalf
 	}
 	if os.Getenv("NETPOL_SKIP_KUBE") == "1" {
 		t.Skip("NETPOL_SKIP_KUBE=1: the lab needs a real API server")
 	}
-	for _, tool := range []string{"ip", "iptables", "go"} {
+	if os.Getuid() != 0 {
+		skip("the lab needs root (network namespaces, iptables, NFQUEUE)")
+	}
+	for _, tool := range append([]string{"ip", "iptables", "go"}, tools...) {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("the lab needs %s (iptables: apt-get install iptables): %v", tool, err)
+			skip("the lab needs %s (iptables, conntrack: apt-get install iptables conntrack): %v", tool, err)
 		}
 	}
 }
 
 // startKube starts a kube-apiserver and etcd with test/kube/start-kube.sh
 // (binaries from its cache; built if missing) and stops them at cleanup.
-func startKube(t *testing.T) string {
+// serviceCIDR is the API server's Service address range ("": the script's
+// default).
+func startKube(t *testing.T, serviceCIDR string) string {
 	t.Helper()
 	script, err := filepath.Abs(filepath.Join("..", "kube", "start-kube.sh"))
 	if err != nil {
@@ -175,6 +184,9 @@ func startKube(t *testing.T) string {
 	dir := t.TempDir()
 	cmd := exec.Command("bash", script, "start")
 	cmd.Env = append(os.Environ(), "KUBE_TEST_DIR="+dir, fmt.Sprintf("KUBE_WATCH_PID=%d", os.Getpid()))
+	if serviceCIDR != "" {
+		cmd.Env = append(cmd.Env, "KUBE_SERVICE_CIDR="+serviceCIDR)
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -204,6 +216,9 @@ func newClient(t *testing.T, kubeconfig string) *kubernetes.Clientset {
 	if err != nil {
 		t.Fatalf("loading kubeconfig: %v", err)
 	}
+	// client-go's default of 5 requests per second would make creating the
+	// demo's objects take seconds.
+	cfg.QPS, cfg.Burst = 200, 400
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		t.Fatalf("creating client: %v", err)

@@ -1,15 +1,23 @@
 // Command agent is what runs inside each lab pod's network namespace: small
-// TCP and UDP servers, and the client that probes them.
+// TCP and UDP servers, a DNS server for the cluster DNS pods, the client
+// that makes the application's calls, and the probes.
 //
-//	agent serve --addr 10.250.7.11 --tcp 80,81 --udp 53
+//	agent serve --addr 10.250.7.11 --tcp 80,81 --udp 53 [--dns-records FILE]
 //	agent probe --proto tcp|udp --timeout 2s 10.250.7.21:80
+//	agent probes --timeout 2s --parallel 64 < targets   ("tcp 10.0.0.1 80" lines)
+//	agent call --dns 10.96.0.10:53 --timeout 2s catalog.shop.svc.cluster.local:80
 //
 // serve accepts TCP connections and closes them after echoing one line, and
-// echoes every UDP datagram. probe makes one new connection (TCP: a
-// completed handshake; UDP: a datagram and its echo) and prints OK, BLOCKED
-// (no answer before the timeout: the first packet was dropped) or ERROR
-// (anything else, such as a refusal, which is not what a NetworkPolicy does).
-// probe exits 0 for all three, 2 on a usage error.
+// echoes every UDP datagram; with --dns-records, a UDP datagram that is a
+// DNS query is answered from the records instead. probe makes one new
+// connection (TCP: a completed handshake; UDP: a datagram and its echo) and
+// prints OK, BLOCKED (no answer before the timeout: the first packet was
+// dropped) or ERROR (anything else, such as a refusal, which is not what a
+// NetworkPolicy does); probes does the same for many targets at once. call
+// resolves a name through a DNS server (an A query over UDP), connects to
+// the address over TCP, sends one request line and checks its echo: one
+// call of the application. probe and probes exit 0 whatever the outcome;
+// call exits 1 when the call fails; all exit 2 on a usage error.
 package main
 
 import (
@@ -19,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
@@ -29,7 +38,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: agent serve|probe [flags]")
+		fmt.Fprintln(os.Stderr, "usage: agent serve|probe|probes|call [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -38,8 +47,15 @@ func main() {
 		err = serve(os.Args[2:])
 	case "probe":
 		err = probe(os.Args[2:])
+	case "probes":
+		err = probes(os.Args[2:])
+	case "call":
+		err = call(os.Args[2:])
+		if errors.Is(err, errCallFailed) {
+			os.Exit(1)
+		}
 	default:
-		err = fmt.Errorf("unknown command %q (want serve or probe)", os.Args[1])
+		err = fmt.Errorf("unknown command %q (want serve, probe, probes or call)", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "agent:", err)
@@ -53,8 +69,16 @@ func serve(args []string) error {
 	addr := fs.String("addr", "", "address to listen on (empty: all)")
 	tcp := fs.String("tcp", "", "comma-separated TCP ports")
 	udp := fs.String("udp", "", "comma-separated UDP ports")
+	records := fs.String("dns-records", "", "answer DNS A queries on the UDP ports from FILE (\"name address\" lines)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var zone map[string]netip.Addr
+	if *records != "" {
+		var err error
+		if zone, err = readRecords(*records); err != nil {
+			return err
+		}
 	}
 	tcpPorts, err := ports(*tcp)
 	if err != nil {
@@ -76,7 +100,7 @@ func serve(args []string) error {
 		if err != nil {
 			return fmt.Errorf("listening on UDP %s: %w", p, err)
 		}
-		go echoLoop(c)
+		go echoLoop(c, zone)
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
@@ -116,14 +140,22 @@ func acceptLoop(l net.Listener) {
 	}
 }
 
-func echoLoop(c net.PacketConn) {
+// echoLoop echoes every datagram, except DNS queries when zone is not nil:
+// those get an answer from zone.
+func echoLoop(c net.PacketConn, zone map[string]netip.Addr) {
 	buf := make([]byte, 2048)
 	for {
 		n, from, err := c.ReadFrom(buf)
 		if err != nil {
 			return
 		}
-		_, _ = c.WriteTo(buf[:n], from)
+		out := buf[:n]
+		if zone != nil {
+			if answer, ok := answerDNS(buf[:n], zone); ok {
+				out = answer
+			}
+		}
+		_, _ = c.WriteTo(out, from)
 	}
 }
 
@@ -138,25 +170,30 @@ func probe(args []string) error {
 	if fs.NArg() != 1 {
 		return errors.New("probe needs one ADDR:PORT")
 	}
-	var err error
-	switch *proto {
-	case "tcp":
-		err = probeTCP(fs.Arg(0), *timeout)
-	case "udp":
-		err = probeUDP(fs.Arg(0), *timeout)
-	default:
+	if *proto != "tcp" && *proto != "udp" {
 		return fmt.Errorf("unknown protocol %q (want tcp or udp)", *proto)
+	}
+	fmt.Println(outcome(*proto, fs.Arg(0), *timeout))
+	return nil
+}
+
+// outcome makes one new connection and says OK, BLOCKED or ERROR ....
+func outcome(proto, addr string, timeout time.Duration) string {
+	var err error
+	if proto == "udp" {
+		err = probeUDP(addr, timeout)
+	} else {
+		err = probeTCP(addr, timeout)
 	}
 	var ne net.Error
 	switch {
 	case err == nil:
-		fmt.Println("OK")
+		return "OK"
 	case errors.As(err, &ne) && ne.Timeout():
-		fmt.Println("BLOCKED")
+		return "BLOCKED"
 	default:
-		fmt.Printf("ERROR %v\n", err)
+		return "ERROR " + strings.ReplaceAll(err.Error(), "\n", " ")
 	}
-	return nil
 }
 
 // probeTCP succeeds once the handshake completes: the SYN, the packet the

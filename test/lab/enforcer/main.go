@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"github.com/florianl/go-nfqueue/v2"
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -75,11 +77,21 @@ func run(ctx context.Context, o options, logger *log.Logger) error {
 	if err != nil {
 		return err
 	}
-	nf, err := openQueue(uint16(o.queue), o.netns)
+	nf, err := openQueue(uint16(o.queue), o.netns, logger)
 	if err != nil {
 		return err
 	}
 	defer nf.Close()
+	// Report a full socket buffer instead of losing packets silently, and
+	// make it large enough for a burst of a full queue (the default
+	// rmem_default, about 200 KiB, holds a few hundred queued packets; a
+	// packet the kernel cannot deliver is dropped, falsely).
+	if err := nf.SetOption(netlink.NoENOBUFS, false); err != nil {
+		return fmt.Errorf("setting NETLINK_NO_ENOBUFS: %w", err)
+	}
+	if err := forceReadBuffer(nf.Con, queueReadBuffer); err != nil {
+		return err
+	}
 
 	hook := func(a nfqueue.Attribute) int {
 		if a.PacketID == nil {
@@ -109,13 +121,17 @@ func run(ctx context.Context, o options, logger *log.Logger) error {
 		}
 		return 0
 	}
+	// Keep receiving whatever the error, as kube-network-policies does: a
+	// receive error (such as a full socket buffer) loses at most the packets
+	// in it, which the kernel then drops (fail closed); stopping would drop
+	// every later connection.
 	errfn := func(err error) int {
 		var opErr interface{ Timeout() bool }
 		if errors.As(err, &opErr) && opErr.Timeout() {
 			return 0
 		}
-		logger.Printf("error: nfqueue: %v", err)
-		return 1
+		logger.Printf("error: nfqueue receive: %v", err)
+		return 0
 	}
 	if err := nf.RegisterWithErrorFunc(ctx, hook, errfn); err != nil {
 		return fmt.Errorf("registering nfqueue %d: %w", o.queue, err)
@@ -134,11 +150,12 @@ func run(ctx context.Context, o options, logger *log.Logger) error {
 // openQueue binds NFQUEUE number queue, in the network namespace at path
 // netns when it is not empty. No fail-open flag is set: when the queue is
 // full or nobody listens, the kernel drops.
-func openQueue(queue uint16, netns string) (*nfqueue.Nfqueue, error) {
+func openQueue(queue uint16, netns string, logger *log.Logger) (*nfqueue.Nfqueue, error) {
 	cfg := nfqueue.Config{
+		Logger:       queueLogger{logger},
 		NfQueue:      queue,
-		MaxPacketLen: 128, // the IP and L4 headers are enough
-		MaxQueueLen:  1024,
+		MaxPacketLen: 128,  // the IP and L4 headers are enough
+		MaxQueueLen:  4096, // a whole probe matrix in flight (13 x 95 connections)
 		Copymode:     nfqueue.NfQnlCopyPacket,
 		WriteTimeout: 100 * time.Millisecond,
 	}
@@ -238,6 +255,38 @@ func eventLogger(kind string, logger *log.Logger) cache.ResourceEventHandlerFunc
 		UpdateFunc: func(_, obj any) { logf("UPDATE", obj) },
 		DeleteFunc: func(obj any) { logf("DELETE", obj) },
 	}
+}
+
+// queueReadBuffer is the receive buffer of the queue's socket.
+const queueReadBuffer = 8 << 20
+
+// forceReadBuffer sets the socket's receive buffer with SO_RCVBUFFORCE,
+// which, unlike SO_RCVBUF, is not capped by net.core.rmem_max (it needs
+// CAP_NET_ADMIN, which the enforcer has anyway).
+func forceReadBuffer(c *netlink.Conn, size int) error {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("reaching the queue's socket: %w", err)
+	}
+	var serr error
+	if err := raw.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, size)
+	}); err != nil {
+		return fmt.Errorf("reaching the queue's socket: %w", err)
+	}
+	if serr != nil {
+		return fmt.Errorf("setting the queue's receive buffer to %d bytes: %w", size, serr)
+	}
+	return nil
+}
+
+// queueLogger passes go-nfqueue's errors to the log (its debug messages
+// are dropped).
+type queueLogger struct{ l *log.Logger }
+
+func (q queueLogger) Debugf(string, ...any) {}
+func (q queueLogger) Errorf(format string, args ...any) {
+	q.l.Printf("error: nfqueue: "+format, args...)
 }
 
 // hostPort formats an address and port as host:port.
