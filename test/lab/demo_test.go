@@ -210,6 +210,9 @@ func TestDemo(t *testing.T) {
 		if ok && !changed[c] {
 			lost = append(lost, c.String())
 		}
+		if !ok && changed[c] {
+			t.Errorf("the breaking change lets %v through", c)
+		}
 	}
 	slices.Sort(lost)
 	t.Logf("connections the breaking change drops on packets: %q", lost)

@@ -24,7 +24,7 @@
 #
 # Layout (all names carry a unique prefix, $LAB_NAME):
 #   netns $LAB_NAME-node: bridge br0; veth p<i> per pod, enslaved to br0;
-#     iptables FORWARD -i br0 -o br0 --physdev-is-bridged -> LAB-NETPOL,
+#     iptables FORWARD -i br0 -o br0 -> LAB-NETPOL (bridged and routed),
 #     LAB-NETPOL: ctstate NEW -> NFQUEUE $LAB_QUEUE (no bypass: fail closed);
 #     net.bridge.bridge-nf-call-iptables=1 (set here, in that netns only).
 #   netns $LAB_NAME-<ns>-<name> per pod: eth0 with the pod's address (and a
@@ -338,10 +338,11 @@ apply() {
 # -------------------------------------------------------------- traffic ---
 
 # traffic FILE [ROUNDS]: the application's calls. Each "FROM TARGET" line of
-# FILE makes every pod whose "ns/name" matches the glob FROM call TARGET:
-# NAME:PORT (resolved through the DNS server $LAB_DNS, ADDRESS:PORT),
-# ADDRESS:PORT, or @GLOB:PORT (each pod matching GLOB, by its address, as a
-# scraper does). Prints one line per call; exits 1 when any call failed.
+# FILE makes every endpoint whose "ns/name" matches the glob FROM call
+# TARGET, which is NAME:PORT (NAME resolved by a query to the DNS server
+# $LAB_DNS first), ADDRESS:PORT, or @GLOB:PORT (each endpoint matching GLOB,
+# by its address, as a scraper does). Prints one line per call; exits 1
+# when any call failed.
 traffic() {
 	[ $# = 1 ] || [ $# = 2 ] || die "usage: traffic FILE [ROUNDS]"
 	load
