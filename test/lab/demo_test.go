@@ -135,9 +135,33 @@ func TestDemo(t *testing.T) {
 	step("generate", t0)
 	t.Logf("generate: %s", strings.TrimSpace(genStderr))
 	t0 = time.Now()
-	applyOut := n.ok(t, "apply", "-f", gen, "-A", "--stage", "--wait", "0s", "--backup", filepath.Join(dir, "before-apply.json"))
+	// The calls keep going while the stages roll out: no stage may break
+	// one (allow rules come before deny-only ones, namespace by namespace).
+	stop, rounds := make(chan struct{}), make(chan []string, 1)
+	go func() {
+		var failures []string
+		round := 0
+		for {
+			select {
+			case <-stop:
+				rounds <- append(failures, fmt.Sprint(round))
+				return
+			default:
+			}
+			round++
+			if out, err := lab("traffic", "demo/traffic.txt"); err != nil {
+				failures = append(failures, fmt.Sprintf("round %d:\n%s%v", round, out, err))
+			}
+		}
+	}()
+	applyOut := n.ok(t, "apply", "-f", gen, "-A", "--stage", "--wait", "500ms", "--backup", filepath.Join(dir, "before-apply.json"))
 	count := waitPolicies(t, client, log, node)
-	step(fmt.Sprintf("apply --stage(%d policies, seen by the enforcer)", count), t0)
+	close(stop)
+	during := <-rounds
+	for _, f := range during[:len(during)-1] {
+		t.Errorf("a call failed during the staged apply, %s", f)
+	}
+	step(fmt.Sprintf("apply --stage(%d policies, seen by the enforcer; %s rounds of calls meanwhile, %d failed)", count, during[len(during)-1], len(during)-1), t0)
 	t.Logf("apply:\n%s", applyOut)
 
 	// 4. Every observed call still works; every pair on every port in play
