@@ -137,31 +137,16 @@ func TestDemo(t *testing.T) {
 	t0 = time.Now()
 	// The calls keep going while the stages roll out: no stage may break
 	// one (allow rules come before deny-only ones, namespace by namespace).
-	stop, rounds := make(chan struct{}), make(chan []string, 1)
-	go func() {
-		var failures []string
-		round := 0
-		for {
-			select {
-			case <-stop:
-				rounds <- append(failures, fmt.Sprint(round))
-				return
-			default:
-			}
-			round++
-			if out, err := lab("traffic", "demo/traffic.txt"); err != nil {
-				failures = append(failures, fmt.Sprintf("round %d:\n%s%v", round, out, err))
-			}
-		}
-	}()
-	applyOut := n.ok(t, "apply", "-f", gen, "-A", "--stage", "--wait", "500ms", "--backup", filepath.Join(dir, "before-apply.json"))
-	count := waitPolicies(t, client, log, node)
-	close(stop)
-	during := <-rounds
-	for _, f := range during[:len(during)-1] {
+	var applyOut string
+	var count int
+	rounds, failures := callsDuring(t, lab, func() {
+		applyOut = n.ok(t, "apply", "-f", gen, "-A", "--stage", "--wait", "500ms", "--backup", filepath.Join(dir, "before-apply.json"))
+		count = waitPolicies(t, client, log, node)
+	})
+	for _, f := range failures {
 		t.Errorf("a call failed during the staged apply, %s", f)
 	}
-	step(fmt.Sprintf("apply --stage(%d policies, seen by the enforcer; %s rounds of calls meanwhile, %d failed)", count, during[len(during)-1], len(during)-1), t0)
+	step(fmt.Sprintf("apply --stage(%d policies, seen by the enforcer; %d rounds of calls meanwhile, %d failed)", count, rounds, len(failures)), t0)
 	t.Logf("apply:\n%s", applyOut)
 
 	// 4. Every observed call still works; every pair on every port in play
@@ -270,6 +255,34 @@ func TestDemo(t *testing.T) {
 	}
 }
 
+// callsDuring makes the demo's calls round after round while fn runs, and
+// returns how many rounds ran and the failures. It stops the calls even
+// when fn stops the test.
+func callsDuring(t *testing.T, lab func(...string) (string, error), fn func()) (rounds int, failures []string) {
+	t.Helper()
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			rounds++
+			if out, err := lab("traffic", "demo/traffic.txt"); err != nil {
+				failures = append(failures, fmt.Sprintf("round %d:\n%s%v", rounds, out, err))
+			}
+		}
+	}()
+	defer func() {
+		close(stop)
+		<-done
+	}()
+	fn()
+	return // the deferred wait settles rounds and failures
+}
+
 // tailLog logs the last lines of a log file of the lab.
 func tailLog(t *testing.T, path string, lines int) {
 	t.Helper()
@@ -322,6 +335,9 @@ func learn(t *testing.T, n *netpolRunner, node, state string, traffic func()) st
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	// If the test stops early (traffic failing calls t.Fatal), learn must
+	// not outlive it.
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	stop := func() error {
 		_ = cmd.Process.Signal(syscall.SIGINT)
 		select {
