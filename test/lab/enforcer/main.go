@@ -122,9 +122,9 @@ func run(ctx context.Context, o options, logger *log.Logger) error {
 		return 0
 	}
 	// Keep receiving whatever the error, as kube-network-policies does: a
-	// receive error (such as a full socket buffer) loses at most the packets
-	// in it, which the kernel then drops (fail closed); stopping would drop
-	// every later connection.
+	// receive error (such as a full socket buffer) means the kernel dropped
+	// the packets it could not deliver (fail closed); stopping would drop
+	// every later connection too.
 	errfn := func(err error) int {
 		var opErr interface{ Timeout() bool }
 		if errors.As(err, &opErr) && opErr.Timeout() {
