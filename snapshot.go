@@ -86,7 +86,7 @@ func (s *Snapshot) Endpoints() []Endpoint {
 	var out []Endpoint
 	for i := range s.Pods {
 		p := &s.Pods[i]
-		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+		if finished(p) {
 			continue
 		}
 		out = append(out, Endpoint{
@@ -147,7 +147,7 @@ func (s *Snapshot) templateWorkloads() []*Workload {
 	hasPods := map[*Workload]bool{}
 	for i := range s.Pods {
 		p := &s.Pods[i]
-		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+		if finished(p) {
 			continue
 		}
 		if o := owner(p.Namespace, p.OwnerReferences); o != nil {
@@ -185,7 +185,7 @@ func (s *Snapshot) selectsPod(w *Workload) bool {
 	}
 	for i := range s.Pods {
 		p := &s.Pods[i]
-		if p.Namespace != w.Namespace || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+		if p.Namespace != w.Namespace || finished(p) {
 			continue
 		}
 		if sel.Matches(labels.Set(p.Labels)) {
@@ -249,4 +249,10 @@ func ContainerPorts(spec *corev1.PodSpec) []Port {
 		add(&spec.Containers[i])
 	}
 	return out
+}
+
+// finished reports whether p has ended (phase Succeeded or Failed): its
+// address may already belong to another pod.
+func finished(p *corev1.Pod) bool {
+	return p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed
 }

@@ -85,11 +85,7 @@ func newComparison(base, head *netpol.Snapshot, o Options, obs []observation) (*
 	}
 	c.probes = probesOf(engines, snaps, obs)
 	both(func(s int) {
-		ids := make([]simulate.EndpointID, len(engines[s].Endpoints()))
-		for i := range ids {
-			ids[i] = simulate.EndpointID(i)
-		}
-		c.sides[s] = &side{snap: snaps[s], eng: engines[s], m: engines[s].Matrix(ids, c.probes)}
+		c.sides[s] = &side{snap: snaps[s], eng: engines[s], m: engines[s].Matrix(engines[s].EndpointIDs(), c.probes)}
 	})
 	for s := range c.sides {
 		c.u.addSide(s, c.sides[s], regionPeer)

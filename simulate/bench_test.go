@@ -71,10 +71,7 @@ func BenchmarkCompile(b *testing.B) {
 // ordered pair of its ~10,000 endpoints for 3 probes) after compile.
 func BenchmarkMatrix(b *testing.B) {
 	eng := compileLarge(b)
-	eps := make([]simulate.EndpointID, len(eng.Endpoints()))
-	for i := range eps {
-		eps[i] = simulate.EndpointID(i)
-	}
+	eps := eng.EndpointIDs()
 	var m *simulate.Matrix
 	cpu := netpoltest.CPUTime()
 	for b.Loop() {
@@ -95,10 +92,6 @@ func BenchmarkCompileAndMatrix(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		eps := make([]simulate.EndpointID, len(eng.Endpoints()))
-		for i := range eps {
-			eps[i] = simulate.EndpointID(i)
-		}
-		eng.Matrix(eps, largeProbes)
+		eng.Matrix(eng.EndpointIDs(), largeProbes)
 	}
 }

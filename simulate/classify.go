@@ -65,17 +65,38 @@ func (pr *peer) inBlock(a netip.Addr) bool {
 // (the nodes' podCIDRs; without nodes, the whole address family) with no
 // except cutting into it.
 func (e *Engine) ipBlockMatches(pr *peer, ep *netpol.Endpoint) bool {
-	switch {
-	case ep.Kind == netpol.EndpointExternal || ep.HostNetwork:
+	switch e.ipBlockSide(ep) {
+	case byAddress:
 		return pr.inBlock(ep.IP())
-	case e.opts.IPBlockIgnoresPods:
-		return false
-	case ep.Kind == netpol.EndpointPod:
-		return pr.inBlock(ep.IP())
-	case ep.Kind == netpol.EndpointTemplate:
+	case byPodRanges:
 		return e.holdsAllPods(pr)
 	}
 	return false
+}
+
+// blockSide is how ipBlock peers meet an endpoint.
+type blockSide uint8
+
+const (
+	notByBlock  blockSide = iota // no ipBlock matches it
+	byAddress                    // a block matches it when it holds its address
+	byPodRanges                  // a block matches it when it holds every pod address
+)
+
+// ipBlockSide says how ipBlock peers meet ep: the rule ipBlockMatches
+// (explanations) and ipBlockMembers (classes) share.
+func (e *Engine) ipBlockSide(ep *netpol.Endpoint) blockSide {
+	switch {
+	case ep.Kind == netpol.EndpointExternal || ep.HostNetwork:
+		return byAddress
+	case e.opts.IPBlockIgnoresPods:
+		return notByBlock
+	case ep.Kind == netpol.EndpointPod:
+		return byAddress
+	case ep.Kind == netpol.EndpointTemplate:
+		return byPodRanges
+	}
+	return notByBlock
 }
 
 func (e *Engine) holdsAllPods(pr *peer) bool {
@@ -182,7 +203,7 @@ func (e *Engine) classify(s *netpol.Snapshot) {
 				bits.set(int(pi))
 			}
 			e.classes = append(e.classes, class{
-				rep: EndpointID(i), subject: selectable(ep),
+				subject: selectable(ep),
 				ingress: g.ingress, egress: g.egress, peers: bits, ports: policyPorts(ep),
 				inRules: g.inRules, egRules: g.egRules,
 			})
@@ -307,13 +328,12 @@ func (e *Engine) ipBlockMembers() [][]int32 {
 	var templates []int
 	for i := range e.endpoints {
 		ep := &e.endpoints[i]
-		switch {
-		case ep.Kind == netpol.EndpointExternal || ep.HostNetwork ||
-			(ep.Kind == netpol.EndpointPod && !e.opts.IPBlockIgnoresPods):
+		switch e.ipBlockSide(ep) {
+		case byAddress:
 			if ep.IP().IsValid() {
 				byAddr = append(byAddr, member{ep.IP(), i})
 			}
-		case ep.Kind == netpol.EndpointTemplate && !e.opts.IPBlockIgnoresPods:
+		case byPodRanges:
 			templates = append(templates, i)
 		}
 	}

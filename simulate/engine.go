@@ -51,7 +51,6 @@ type Engine struct {
 // class is a set of endpoints with the same verdicts towards every other
 // endpoint.
 type class struct {
-	rep     EndpointID
 	subject bool    // selectable by podSelector: a pod or template, not hostNetwork
 	ingress []int32 // policies that select it for ingress, in policy order
 	egress  []int32
@@ -74,7 +73,7 @@ func Compile(s *netpol.Snapshot, o Options) (*Engine, error) {
 	}
 	e.podRanges = podRanges(s)
 	e.classify(s)
-	e.services = indexServices(s, e)
+	e.services = indexServices(s)
 	return e, nil
 }
 
@@ -146,6 +145,16 @@ func (e *Engine) addEndpoints(s *netpol.Snapshot, externals []netip.Addr) error 
 // snapshot's pods and templates sorted by ID, then the externals in the
 // order given. The slice must not be changed.
 func (e *Engine) Endpoints() []netpol.Endpoint { return e.endpoints }
+
+// EndpointIDs returns the ids of every endpoint, in order: what a matrix of
+// the whole snapshot is computed over.
+func (e *Engine) EndpointIDs() []EndpointID {
+	ids := make([]EndpointID, len(e.endpoints))
+	for i := range ids {
+		ids[i] = EndpointID(i)
+	}
+	return ids
+}
 
 // Endpoint returns the endpoint with the given id.
 func (e *Engine) Endpoint(id EndpointID) netpol.Endpoint { return e.endpoints[id] }

@@ -74,7 +74,7 @@ func (e *Engine) decide(d Direction, subject, other *class, p netpol.Probe) Deci
 			return Decision{Verdict: Allowed, Reason: RuleMatched, Policy: ref.policy, Rule: ref.rule, Peer: -1}
 		}
 		for k, peer := range r.peers {
-			if other.peers[peer>>6]&(1<<(uint(peer)&63)) != 0 {
+			if other.peers.has(int(peer)) {
 				return Decision{Verdict: Allowed, Reason: RuleMatched, Policy: ref.policy, Rule: ref.rule, Peer: int32(k)}
 			}
 		}

@@ -1,6 +1,10 @@
 package simulate
 
-import "github.com/netpol/netpol"
+import (
+	"sync"
+
+	"github.com/netpol/netpol"
+)
 
 // Matrix is the connectivity between a set of endpoints for a set of probes.
 // It is computed per class of endpoints, so its cost grows with the number of
@@ -12,6 +16,8 @@ type Matrix struct {
 	local     []int32 // endpoint index -> local class
 	n         int
 	allowed   []bitset // per probe, n*n bits: source class * n + destination class
+	pairsOnce sync.Once
+	pairIdx   *pairIndex // built by pairs on first use
 }
 
 // Endpoints returns the endpoints of the matrix, in the order given.
@@ -73,6 +79,8 @@ type matrixCompute struct {
 	peerSets  []bitset // per peer: local classes it matches
 	namedSets map[namedKey]bitset
 	in, eg    []bitset
+	tmp       bitset // scratch: one egress rule's destinations
+	named     bitset // scratch: the destinations of a rule's named ports
 }
 
 type namedKey struct {
@@ -82,7 +90,8 @@ type namedKey struct {
 
 func newMatrixCompute(e *Engine, cls []*class) *matrixCompute {
 	n := len(cls)
-	mc := &matrixCompute{e: e, cls: cls, n: n, all: newBitset(n), namedSets: map[namedKey]bitset{}}
+	mc := &matrixCompute{e: e, cls: cls, n: n, all: newBitset(n), namedSets: map[namedKey]bitset{},
+		tmp: newBitset(n), named: newBitset(n)}
 	mc.all.fill(n)
 	mc.peerSets = make([]bitset, len(e.peers))
 	for i := range mc.peerSets {
@@ -122,19 +131,17 @@ func (mc *matrixCompute) ingressSet(out bitset, dst *class, p netpol.Probe) {
 		return
 	}
 	out.clear()
-	for _, pi := range dst.ingress {
-		for ri := range mc.e.policies[pi].ingressRules {
-			r := &mc.e.policies[pi].ingressRules[ri]
-			if !r.portAllowed(p, dst.ports) {
-				continue
-			}
-			if r.allPeers {
-				out.fill(mc.n)
-				return
-			}
-			for _, peer := range r.peers {
-				out.or(mc.peerSets[peer])
-			}
+	for _, ref := range dst.inRules {
+		r := ref.r
+		if !r.portAllowed(p, dst.ports) {
+			continue
+		}
+		if r.allPeers {
+			out.fill(mc.n)
+			return
+		}
+		for _, peer := range r.peers {
+			out.or(mc.peerSets[peer])
 		}
 	}
 }
@@ -148,30 +155,27 @@ func (mc *matrixCompute) egressSet(out bitset, src *class, p netpol.Probe) {
 		return
 	}
 	out.clear()
-	tmp := newBitset(mc.n)
-	for _, pi := range src.egress {
-		for ri := range mc.e.policies[pi].egressRules {
-			r := &mc.e.policies[pi].egressRules[ri]
-			ports := mc.portSet(r, p)
-			if ports == nil {
-				continue
-			}
-			if r.allPeers {
-				out.or(ports)
-				continue
-			}
-			tmp.clear()
-			for _, peer := range r.peers {
-				tmp.or(mc.peerSets[peer])
-			}
-			tmp.and(ports)
-			out.or(tmp)
+	for _, ref := range src.egRules {
+		r := ref.r
+		ports := mc.portSet(r, p)
+		if ports == nil {
+			continue
 		}
+		if r.allPeers {
+			out.or(ports)
+			continue
+		}
+		mc.tmp.clear()
+		for _, peer := range r.peers {
+			mc.tmp.or(mc.peerSets[peer])
+		}
+		mc.tmp.and(ports)
+		out.or(mc.tmp)
 	}
 }
 
 // portSet returns the destinations on which r's ports allow p, or nil when
-// none do.
+// none do. The set returned may be mc.named, valid until the next call.
 func (mc *matrixCompute) portSet(r *rule, p netpol.Probe) bitset {
 	if r.allPorts {
 		return mc.all
@@ -190,7 +194,8 @@ func (mc *matrixCompute) portSet(r *rule, p netpol.Probe) bitset {
 		}
 		s := mc.namedSet(pm.name, p)
 		if named == nil {
-			named = newBitset(mc.n)
+			named = mc.named
+			named.clear()
 		}
 		named.or(s)
 	}

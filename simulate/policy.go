@@ -24,10 +24,9 @@ type policy struct {
 	subject      labels.Selector
 	ingressRules []rule
 	egressRules  []rule
-	spec         *networkingv1.NetworkPolicy // defaulted copy, for explanations
 }
 
-// ID returns "namespace/name".
+// id returns "namespace/name".
 func (p *policy) id() string { return p.namespace + "/" + p.name }
 
 func (p *policy) rules(d Direction) []rule {
@@ -100,7 +99,7 @@ type portMatch struct {
 // compilePolicy compiles a defaulted and valid policy; peers are appended to
 // *peers. An error here means Validate let something through.
 func compilePolicy(np *networkingv1.NetworkPolicy, peers *[]peer) (policy, error) {
-	p := policy{namespace: np.Namespace, name: np.Name, spec: np}
+	p := policy{namespace: np.Namespace, name: np.Name}
 	for _, t := range np.Spec.PolicyTypes {
 		switch t {
 		case networkingv1.PolicyTypeIngress:

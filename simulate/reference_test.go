@@ -52,7 +52,7 @@ func checkAgainstReference(t *testing.T, c *refCase) int {
 	}
 	ref := &nt.Reference{Snapshot: c.snap, IPBlockIgnoresPods: c.opts.IPBlockIgnoresPods}
 	eps := e.Endpoints()
-	ids := allIDs(e)
+	ids := e.EndpointIDs()
 	m := e.Matrix(ids, c.probes)
 	n, bad := 0, 0
 	for i := range ids {
@@ -76,14 +76,6 @@ func checkAgainstReference(t *testing.T, c *refCase) int {
 		t.Errorf("%v: %d mismatches in all", c, bad)
 	}
 	return n
-}
-
-func allIDs(e *simulate.Engine) []simulate.EndpointID {
-	ids := make([]simulate.EndpointID, len(e.Endpoints()))
-	for i := range ids {
-		ids[i] = simulate.EndpointID(i)
-	}
-	return ids
 }
 
 // TestEngineMatchesReference is the property test: on thousands of
@@ -140,7 +132,7 @@ func TestMatrixMatchesEvaluate(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := rand.New(rand.NewPCG(uint64(seed), 11))
-			all := allIDs(e)
+			all := e.EndpointIDs()
 			sub := make([]simulate.EndpointID, r.IntN(len(all)+1))
 			for i := range sub {
 				sub[i] = all[r.IntN(len(all))]
@@ -175,7 +167,7 @@ func TestEvaluateDoesNotAllocate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids := allIDs(e)
+		ids := e.EndpointIDs()
 		allocs := testing.AllocsPerRun(20, func() {
 			for _, src := range ids {
 				for _, dst := range ids {
@@ -204,8 +196,8 @@ func TestReferenceNotTrivial(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, src := range allIDs(e) {
-				for _, dst := range allIDs(e) {
+			for _, src := range e.EndpointIDs() {
+				for _, dst := range e.EndpointIDs() {
 					for _, p := range c.probes {
 						r := e.Evaluate(src, dst, p)
 						total++

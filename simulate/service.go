@@ -24,17 +24,16 @@ type serviceIndex struct {
 }
 
 type serviceEntry struct {
-	namespace, name string
-	svc             *corev1.Service
-	slices          []*discoveryv1.EndpointSlice
+	svc    *corev1.Service
+	slices []*discoveryv1.EndpointSlice
 }
 
-func indexServices(s *netpol.Snapshot, e *Engine) serviceIndex {
+func indexServices(s *netpol.Snapshot) serviceIndex {
 	idx := serviceIndex{byIP: map[netip.Addr]*serviceEntry{}}
 	byName := map[string]*serviceEntry{}
 	for i := range s.Services {
 		svc := &s.Services[i]
-		ent := &serviceEntry{namespace: svc.Namespace, name: svc.Name, svc: svc}
+		ent := &serviceEntry{svc: svc}
 		byName[svc.Namespace+"/"+svc.Name] = ent
 		ips := svc.Spec.ClusterIPs
 		if len(ips) == 0 && svc.Spec.ClusterIP != "" {
@@ -61,7 +60,7 @@ func (e *Engine) Service(ip netip.Addr) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return ent.namespace + "/" + ent.name, true
+	return ent.svc.Namespace + "/" + ent.svc.Name, true
 }
 
 // ServiceTargets resolves a connection to a Service ClusterIP into its
@@ -139,7 +138,7 @@ func (e *Engine) selectorTargets(ent *serviceEntry, sp *corev1.ServicePort, prot
 	var out []Target
 	for i := range e.endpoints {
 		ep := &e.endpoints[i]
-		if !selectable(ep) || ep.Namespace != ent.namespace || !sel.Matches(labels.Set(ep.Labels)) {
+		if !selectable(ep) || ep.Namespace != ent.svc.Namespace || !sel.Matches(labels.Set(ep.Labels)) {
 			continue
 		}
 		port := resolveTargetPort(sp, ep, proto)

@@ -302,12 +302,12 @@ func (g *gen) randomIPBlock() *networkingv1.IPBlock {
 		}
 		cidr = netip.PrefixFrom(pick(g, anchors), bits).Masked()
 	}
-	b := &networkingv1.IPBlock{CIDR: g.spell(cidr, inside(anchors, cidr))}
+	in := inside(anchors, cidr)
+	b := &networkingv1.IPBlock{CIDR: g.spell(cidr, in)}
 	maxBits := cidr.Addr().BitLen()
 	if cidr.Bits() == maxBits || !g.chance(0.4) {
 		return b
 	}
-	in := inside(anchors, cidr)
 	for range g.between(1, 2) {
 		bits := pick(g, []int{cidr.Bits() + 1, min(cidr.Bits()+8, maxBits), maxBits})
 		x := netip.PrefixFrom(pick(g, in), bits).Masked()

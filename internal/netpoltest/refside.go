@@ -16,14 +16,14 @@ import (
 func (r *Reference) side(ep netpol.Endpoint) *side {
 	switch ep.Kind {
 	case netpol.EndpointExternal:
-		x := &side{addr: unmapped(ep.IP())}
+		x := &side{addr: ep.IP().Unmap()}
 		x.nodeOf = r.nodeWithAddress(x.addr)
 		return x
 	case netpol.EndpointPod:
 		if pod := r.pod(ep.Namespace, ep.Name); pod != nil {
 			return r.podSide(pod.Namespace, pod.Labels, &pod.Spec, primaryIP(pod))
 		}
-		x := r.podSide(ep.Namespace, ep.Labels, &corev1.PodSpec{HostNetwork: ep.HostNetwork, NodeName: ep.NodeName}, unmapped(ep.IP()))
+		x := r.podSide(ep.Namespace, ep.Labels, &corev1.PodSpec{HostNetwork: ep.HostNetwork, NodeName: ep.NodeName}, ep.IP().Unmap())
 		if x.selectable {
 			x.ports = ep.Ports
 		}
@@ -118,7 +118,7 @@ func (r *Reference) nodeWithAddress(addr netip.Addr) string {
 			if a.Type != corev1.NodeInternalIP && a.Type != corev1.NodeExternalIP {
 				continue
 			}
-			if ip, err := netip.ParseAddr(a.Address); err == nil && unmapped(ip) == addr {
+			if ip, err := netip.ParseAddr(a.Address); err == nil && ip.Unmap() == addr {
 				return n.Name
 			}
 		}
@@ -143,7 +143,7 @@ func primaryIP(p *corev1.Pod) netip.Addr {
 	}
 	for _, c := range candidates {
 		if ip, err := netip.ParseAddr(c); err == nil {
-			return unmapped(ip)
+			return ip.Unmap()
 		}
 	}
 	return netip.Addr{}
@@ -176,11 +176,4 @@ func containerPorts(spec *corev1.PodSpec) []netpol.Port {
 		}
 	}
 	return out
-}
-
-func unmapped(a netip.Addr) netip.Addr {
-	if a.IsValid() {
-		return a.Unmap()
-	}
-	return a
 }

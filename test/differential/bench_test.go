@@ -47,10 +47,7 @@ func BenchmarkOracles(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	eps := make([]simulate.EndpointID, len(eng.Endpoints()))
-	for i := range eps {
-		eps[i] = simulate.EndpointID(i)
-	}
+	eps := eng.EndpointIDs()
 	b.ResetTimer()
 	start := time.Now()
 	for b.Loop() {
