@@ -1,6 +1,7 @@
 package netpol
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -57,6 +58,22 @@ type Probe struct {
 // String renders p as "TCP/80".
 func (p Probe) String() string {
 	return p.Protocol.String() + "/" + strconv.Itoa(int(p.Port))
+}
+
+// Valid reports whether p names a port a NetworkPolicy can express: TCP,
+// UDP or SCTP, and a port from 1 to 65535.
+func (p Probe) Valid() bool {
+	switch p.Protocol {
+	case ProtocolTCP, ProtocolUDP, ProtocolSCTP:
+		return p.Port > 0
+	}
+	return false
+}
+
+// Compare orders probes by protocol, then port: -1, 0 or +1, for
+// slices.SortFunc.
+func (p Probe) Compare(o Probe) int {
+	return cmp.Or(cmp.Compare(p.Protocol, o.Protocol), cmp.Compare(p.Port, o.Port))
 }
 
 // ParseProbe reads "TCP/80" (also "tcp/80", "80/TCP" and a bare "80", which

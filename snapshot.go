@@ -86,7 +86,7 @@ func (s *Snapshot) Endpoints() []Endpoint {
 	var out []Endpoint
 	for i := range s.Pods {
 		p := &s.Pods[i]
-		if finished(p) {
+		if PodFinished(p) {
 			continue
 		}
 		out = append(out, Endpoint{
@@ -147,7 +147,7 @@ func (s *Snapshot) templateWorkloads() []*Workload {
 	hasPods := map[*Workload]bool{}
 	for i := range s.Pods {
 		p := &s.Pods[i]
-		if finished(p) {
+		if PodFinished(p) {
 			continue
 		}
 		if o := owner(p.Namespace, p.OwnerReferences); o != nil {
@@ -185,7 +185,7 @@ func (s *Snapshot) selectsPod(w *Workload) bool {
 	}
 	for i := range s.Pods {
 		p := &s.Pods[i]
-		if p.Namespace != w.Namespace || finished(p) {
+		if p.Namespace != w.Namespace || PodFinished(p) {
 			continue
 		}
 		if sel.Matches(labels.Set(p.Labels)) {
@@ -193,6 +193,21 @@ func (s *Snapshot) selectsPod(w *Workload) bool {
 		}
 	}
 	return false
+}
+
+// NodeIPs returns the node's InternalIP and ExternalIP addresses (other
+// address types name hosts, not addresses).
+func NodeIPs(n *corev1.Node) []netip.Addr {
+	var out []netip.Addr
+	for _, a := range n.Status.Addresses {
+		if a.Type != corev1.NodeInternalIP && a.Type != corev1.NodeExternalIP {
+			continue
+		}
+		if ip, err := netip.ParseAddr(a.Address); err == nil {
+			out = append(out, ip.Unmap())
+		}
+	}
+	return out
 }
 
 // PodIPs returns the pod's addresses, primary first: status.podIPs, else
@@ -251,8 +266,8 @@ func ContainerPorts(spec *corev1.PodSpec) []Port {
 	return out
 }
 
-// finished reports whether p has ended (phase Succeeded or Failed): its
-// address may already belong to another pod.
-func finished(p *corev1.Pod) bool {
+// PodFinished reports whether p has ended (phase Succeeded or Failed): it
+// is no endpoint, and its address may already belong to another pod.
+func PodFinished(p *corev1.Pod) bool {
 	return p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed
 }

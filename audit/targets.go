@@ -41,20 +41,15 @@ func probeTargets(s *netpol.Snapshot) targets {
 	t := targets{podIPs: map[netip.Addr]bool{}}
 	for i := range s.Pods {
 		p := &s.Pods[i]
-		if !p.Spec.HostNetwork && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
+		if !p.Spec.HostNetwork && !netpol.PodFinished(p) {
 			for _, ip := range netpol.PodIPs(p) {
 				t.podIPs[ip] = true
 			}
 		}
 	}
-	for _, n := range s.Nodes {
-		for _, a := range n.Status.Addresses {
-			if a.Type != corev1.NodeInternalIP && a.Type != corev1.NodeExternalIP {
-				continue
-			}
-			if ip, err := netip.ParseAddr(a.Address); err == nil {
-				t.nodes = append(t.nodes, nodeAddr{n.Name, ip.Unmap()})
-			}
+	for i := range s.Nodes {
+		for _, ip := range netpol.NodeIPs(&s.Nodes[i]) {
+			t.nodes = append(t.nodes, nodeAddr{s.Nodes[i].Name, ip})
 		}
 	}
 	t.apiServer, t.apiNote = apiServerEndpoints(s)

@@ -178,11 +178,9 @@ func reservedAddresses(snaps ...*netpol.Snapshot) map[netip.Addr]bool {
 				out[ip] = true
 			}
 		}
-		for _, n := range s.Nodes {
-			for _, a := range n.Status.Addresses {
-				if ip, err := netip.ParseAddr(a.Address); err == nil {
-					out[ip.Unmap()] = true
-				}
+		for i := range s.Nodes {
+			for _, ip := range netpol.NodeIPs(&s.Nodes[i]) {
+				out[ip] = true
 			}
 		}
 	}

@@ -26,7 +26,7 @@ func observations(g *graph.Graph) (obs []observation, skipped int) {
 		add := func(ps []graph.PortStats, dropped bool) {
 			for _, p := range ps {
 				pr := netpol.Probe{Protocol: p.Protocol, Port: p.Port}
-				if !validProbe(pr) {
+				if !pr.Valid() {
 					skipped++
 					continue
 				}

@@ -1,7 +1,6 @@
 package diff
 
 import (
-	"cmp"
 	"slices"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -15,19 +14,9 @@ type probeSet map[netpol.Probe]bool
 
 // add adds p when it is valid.
 func (s probeSet) add(p netpol.Probe) {
-	if validProbe(p) {
+	if p.Valid() {
 		s[p] = true
 	}
-}
-
-// validProbe reports whether p has a NetworkPolicy protocol and a port
-// from 1 to 65535.
-func validProbe(p netpol.Probe) bool {
-	switch p.Protocol {
-	case netpol.ProtocolTCP, netpol.ProtocolUDP, netpol.ProtocolSCTP:
-		return p.Port > 0
-	}
-	return false
 }
 
 // addEndpoints adds every container port of eps.
@@ -78,10 +67,6 @@ func (s probeSet) sorted() []netpol.Probe {
 	for p := range s {
 		out = append(out, p)
 	}
-	slices.SortFunc(out, compareProbes)
+	slices.SortFunc(out, netpol.Probe.Compare)
 	return out
-}
-
-func compareProbes(a, b netpol.Probe) int {
-	return cmp.Or(cmp.Compare(a.Protocol, b.Protocol), cmp.Compare(a.Port, b.Port))
 }

@@ -288,12 +288,8 @@ func (inv *inventory) dnsFromFlows(edges []graph.Edge) DNS {
 
 // sortProbes sorts and deduplicates probes by protocol and port.
 func sortProbes(ps []netpol.Probe) []netpol.Probe {
-	slices.SortFunc(ps, compareProbe)
+	slices.SortFunc(ps, netpol.Probe.Compare)
 	return slices.Compact(ps)
-}
-
-func compareProbe(a, b netpol.Probe) int {
-	return cmp.Or(cmp.Compare(a.Protocol, b.Protocol), cmp.Compare(a.Port, b.Port))
 }
 
 // isDNS reports whether a connection to n with probe p is DNS that

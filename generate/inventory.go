@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-
 	"github.com/netpol/netpol"
 	"github.com/netpol/netpol/graph"
 )
@@ -119,14 +117,10 @@ func (inv *inventory) commonLabels(w *workload, template map[string]string) map[
 }
 
 func (inv *inventory) indexNodes() {
-	for _, n := range inv.snap.Nodes {
-		for _, a := range n.Status.Addresses {
-			if a.Type != corev1.NodeInternalIP && a.Type != corev1.NodeExternalIP {
-				continue
-			}
-			if ip, err := netip.ParseAddr(a.Address); err == nil {
-				inv.nodeAddrs[n.Name] = append(inv.nodeAddrs[n.Name], ip.Unmap())
-			}
+	for i := range inv.snap.Nodes {
+		n := &inv.snap.Nodes[i]
+		if ips := netpol.NodeIPs(n); len(ips) > 0 {
+			inv.nodeAddrs[n.Name] = append(inv.nodeAddrs[n.Name], ips...)
 		}
 	}
 }

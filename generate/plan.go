@@ -181,5 +181,5 @@ func comparePorts(a, b []portSpec) int {
 }
 
 func compareEvidence(a, b Evidence) int {
-	return cmp.Or(cmp.Compare(a.Peer, b.Peer), compareProbe(a.Probe, b.Probe))
+	return cmp.Or(cmp.Compare(a.Peer, b.Peer), a.Probe.Compare(b.Probe))
 }

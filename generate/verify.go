@@ -261,7 +261,7 @@ func (v *verifier) observed() {
 			probe := netpol.Probe{Protocol: ps.Protocol, Port: ps.Port}
 			f := Fault{From: display(e.From), To: display(e.To), Probe: probe}
 			switch {
-			case !expressible(probe):
+			case !probe.Valid():
 				f.Reason = probeText(probe) + " cannot be written as a NetworkPolicy"
 			case why != "" || why2 != "":
 				f.Reason = cmp.Or(why, why2)
@@ -308,7 +308,7 @@ func (c *Check) add(list *[]Fault, f Fault) {
 func (c *Check) sort() {
 	for _, l := range [][]Fault{c.Denied, c.Unexpected, c.Existing, c.Unchecked} {
 		slices.SortFunc(l, func(a, b Fault) int {
-			return cmp.Or(cmp.Compare(a.From, b.From), cmp.Compare(a.To, b.To), compareProbe(a.Probe, b.Probe))
+			return cmp.Or(cmp.Compare(a.From, b.From), cmp.Compare(a.To, b.To), a.Probe.Compare(b.Probe))
 		})
 	}
 	slices.Sort(c.Idle)

@@ -90,7 +90,7 @@ func (b *builder) collect(peers map[string]*peerProbes, w *workload, e graph.Edg
 			b.dnsEvidence(w, e, ps, in)
 			continue
 		}
-		if !expressible(probe) {
+		if !probe.Valid() {
 			b.note(w.node.Namespace, display(e.From)+" -> "+display(e.To), "%s cannot be allowed by a NetworkPolicy (TCP, UDP and SCTP ports only): left out", probeText(probe))
 			continue
 		}
@@ -125,10 +125,6 @@ func mergeSorted[T comparable](a, b []T, cmp func(T, T) int) []T {
 	out := append(slices.Clone(a), b...)
 	slices.SortFunc(out, cmp)
 	return slices.Compact(out)
-}
-
-func expressible(p netpol.Probe) bool {
-	return p.Port != 0 && (p.Protocol == netpol.ProtocolTCP || p.Protocol == netpol.ProtocolUDP || p.Protocol == netpol.ProtocolSCTP)
 }
 
 // probeText names a probe for people: "TCP/80", "ICMP".

@@ -110,7 +110,7 @@ func (r *Resolver) indexPods(s *netpol.Snapshot) {
 				r.nodeByIP[ip.Unmap()] = p.Spec.NodeName
 			}
 		}
-		finished := p.Status.Phase == "Succeeded" || p.Status.Phase == "Failed"
+		finished := netpol.PodFinished(p)
 		if p.Spec.HostNetwork {
 			continue // its address is its node's
 		}
@@ -127,7 +127,7 @@ func (r *Resolver) indexPods(s *netpol.Snapshot) {
 func (r *Resolver) finished(s *netpol.Snapshot, k podKey) bool {
 	for i := range s.Pods {
 		if p := &s.Pods[i]; p.Namespace == k.ns && p.Name == k.name {
-			return p.Status.Phase == "Succeeded" || p.Status.Phase == "Failed"
+			return netpol.PodFinished(p)
 		}
 	}
 	return false
@@ -135,11 +135,8 @@ func (r *Resolver) finished(s *netpol.Snapshot, k podKey) bool {
 
 func (r *Resolver) indexNodes(s *netpol.Snapshot) {
 	for i := range s.Nodes {
-		n := &s.Nodes[i]
-		for _, a := range n.Status.Addresses {
-			if ip, err := netip.ParseAddr(a.Address); err == nil {
-				r.nodeByIP[ip.Unmap()] = n.Name
-			}
+		for _, ip := range netpol.NodeIPs(&s.Nodes[i]) {
+			r.nodeByIP[ip] = s.Nodes[i].Name
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/netpol/netpol"
@@ -146,14 +145,9 @@ func podRanges(s *netpol.Snapshot) []netip.Prefix {
 // nodeAddresses maps every node address to its node's name.
 func nodeAddresses(s *netpol.Snapshot) map[netip.Addr]string {
 	out := map[netip.Addr]string{}
-	for _, n := range s.Nodes {
-		for _, a := range n.Status.Addresses {
-			if a.Type != corev1.NodeInternalIP && a.Type != corev1.NodeExternalIP {
-				continue
-			}
-			if ip, err := netip.ParseAddr(a.Address); err == nil {
-				out[ip.Unmap()] = n.Name
-			}
+	for i := range s.Nodes {
+		for _, ip := range netpol.NodeIPs(&s.Nodes[i]) {
+			out[ip] = s.Nodes[i].Name
 		}
 	}
 	return out

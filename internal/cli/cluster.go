@@ -199,15 +199,8 @@ func containerProbes(eps []netpol.Endpoint) []netpol.Probe {
 			out = append(out, netpol.Probe{Protocol: p.Protocol, Port: p.Port})
 		}
 	}
-	slices.SortFunc(out, compareProbes)
+	slices.SortFunc(out, netpol.Probe.Compare)
 	return slices.Compact(out)
-}
-
-func compareProbes(a, b netpol.Probe) int {
-	if a.Protocol != b.Protocol {
-		return int(a.Protocol) - int(b.Protocol)
-	}
-	return int(a.Port) - int(b.Port)
 }
 
 // output is the value of -o: one of a command's formats.

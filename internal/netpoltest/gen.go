@@ -1,7 +1,6 @@
 package netpoltest
 
 import (
-	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -131,9 +130,7 @@ func Probes(s *netpol.Snapshot) []netpol.Probe {
 	for p := range set {
 		out = append(out, p)
 	}
-	slices.SortFunc(out, func(a, b netpol.Probe) int {
-		return cmp.Or(cmp.Compare(a.Protocol, b.Protocol), cmp.Compare(a.Port, b.Port))
-	})
+	slices.SortFunc(out, netpol.Probe.Compare)
 	return out
 }
 
