@@ -1,6 +1,7 @@
 package generate
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -77,25 +78,9 @@ func (b *builder) sortedNotes() []Note {
 		out = append(out, n)
 	}
 	slices.SortFunc(out, func(a, b Note) int {
-		if a.Namespace != b.Namespace {
-			return compareStrings(a.Namespace, b.Namespace)
-		}
-		if a.Subject != b.Subject {
-			return compareStrings(a.Subject, b.Subject)
-		}
-		return compareStrings(a.Message, b.Message)
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Subject, b.Subject), cmp.Compare(a.Message, b.Message))
 	})
 	return out
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // index sorts the forwarded edges by node and notes the namespaces that
@@ -145,7 +130,7 @@ func (b *builder) scope() []string {
 
 // namespace plans the policies of ns and reports on it.
 func (b *builder) namespace(ns string) (Namespace, []*policyPlan) {
-	nsr := Namespace{Name: ns, Window: b.g.Windows()[ns], Idle: !b.active[ns]}
+	nsr := Namespace{Name: ns, Window: b.g.Window(ns), Idle: !b.active[ns]}
 	nsr.Policed = !nsr.Idle || b.o.LockIdle
 	var plans []*policyPlan
 	if nsr.Policed {
@@ -177,10 +162,7 @@ func (b *builder) namespace(ns string) (Namespace, []*policyPlan) {
 	}
 	b.assignNames(ns, plans)
 	slices.SortStableFunc(plans, func(a, b *policyPlan) int {
-		if a.kind != b.kind {
-			return int(a.kind) - int(b.kind)
-		}
-		return compareStrings(a.name, b.name)
+		return cmp.Or(cmp.Compare(a.kind, b.kind), cmp.Compare(a.name, b.name))
 	})
 	for _, p := range plans {
 		p.window = nsr.Window

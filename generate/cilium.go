@@ -1,6 +1,7 @@
 package generate
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -200,7 +201,7 @@ func (p *policyPlan) ciliumParts(r *rulePlan, ingress bool) []*ciliumPart {
 	}
 	slices.Sort(ent.entities)
 	ent.entities = slices.Compact(ent.entities)
-	slices.SortFunc(fqdn.fqdns, func(a, b CiliumFQDN) int { return compareStrings(a.MatchName, b.MatchName) })
+	slices.SortFunc(fqdn.fqdns, func(a, b CiliumFQDN) int { return cmp.Compare(a.MatchName, b.MatchName) })
 	fqdn.fqdns = slices.Compact(fqdn.fqdns)
 	ports := ciliumPorts(r)
 	var out []*ciliumPart

@@ -34,8 +34,10 @@ type inventory struct {
 	workloads map[graph.Node]*workload
 	// byNamespace lists the workloads of each namespace, sorted by node.
 	byNamespace map[string][]*workload
-	// nodeAddrs are the addresses of each snapshot node.
-	nodeAddrs map[string][]netip.Addr
+	// nodeAddrs are the addresses of each snapshot node; allNodeAddrs
+	// those of every node, sorted.
+	nodeAddrs    map[string][]netip.Addr
+	allNodeAddrs []netip.Addr
 	// apiServer are the addresses of the default/kubernetes Service's
 	// endpoints.
 	apiServer []netip.Addr
@@ -123,16 +125,12 @@ func (inv *inventory) indexNodes() {
 			inv.nodeAddrs[n.Name] = append(inv.nodeAddrs[n.Name], ips...)
 		}
 	}
-}
-
-// allNodeAddrs returns the addresses of every node, sorted.
-func (inv *inventory) allNodeAddrs() []netip.Addr {
-	var out []netip.Addr
+	var all []netip.Addr
 	for _, as := range inv.nodeAddrs {
-		out = append(out, as...)
+		all = append(all, as...)
 	}
-	slices.SortFunc(out, netip.Addr.Compare)
-	return slices.Compact(out)
+	slices.SortFunc(all, netip.Addr.Compare)
+	inv.allNodeAddrs = slices.Compact(all)
 }
 
 // apiServerAddrs returns the endpoint addresses of the default/kubernetes

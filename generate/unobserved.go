@@ -137,22 +137,23 @@ type addrKey struct {
 }
 
 // indexAddrs records the addresses of the observed connections' ends that
-// act as nodes: reserved identities and externals by their addresses,
-// hostNetwork workloads by their pods'.
-func (v *verifier) indexAddrs(e graph.Edge, probe netpol.Probe) {
-	add := func(n, other graph.Node, source bool) {
+// act as nodes: reserved identities and externals by their addresses
+// (fromAddrs and toAddrs, see addrsFor), hostNetwork workloads by their
+// pods'.
+func (v *verifier) indexAddrs(e graph.Edge, probe netpol.Probe, fromAddrs, toAddrs []netip.Addr) {
+	add := func(n, other graph.Node, source bool, nodeAddrs []netip.Addr) {
 		var addrs []netip.Addr
 		if w := v.inv.workloads[n]; w != nil && w.hostNetwork {
 			for _, i := range w.endpoints {
 				addrs = append(addrs, v.inv.endpoints[i].IPs...)
 			}
 		} else if !n.IsWorkload() {
-			addrs = v.addrsFor(n, e, source)
+			addrs = nodeAddrs
 		}
 		for _, a := range addrs {
 			v.seenAddr[addrKey{a, other, probe, source}] = true
 		}
 	}
-	add(e.From, e.To, true)
-	add(e.To, e.From, false)
+	add(e.From, e.To, true, fromAddrs)
+	add(e.To, e.From, false, toAddrs)
 }

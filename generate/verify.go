@@ -85,7 +85,7 @@ func Verify(g *graph.Graph, s *netpol.Snapshot, r *Result) (*Check, error) {
 	if g == nil || s == nil || r == nil {
 		return nil, errors.New("verify: a graph, a snapshot and a result are required")
 	}
-	v := &verifier{g: g, r: r, inv: newInventory(s), c: &Check{}, scope: map[string]bool{}, policed: map[string]bool{}}
+	v := &verifier{r: r, inv: newInventory(s), c: &Check{}, scope: map[string]bool{}, policed: map[string]bool{}}
 	v.edges = v.inv.edges(g)
 	for _, ns := range r.Namespaces {
 		v.scope[ns.Name] = true
@@ -94,8 +94,9 @@ func Verify(g *graph.Graph, s *netpol.Snapshot, r *Result) (*Check, error) {
 			v.c.Idle = append(v.c.Idle, ns.Name)
 		}
 	}
+	existing := existingPolicies(s, r)
 	combined := *s
-	combined.Policies = append(existingPolicies(s, r), r.Policies...)
+	combined.Policies = append(existing, r.Policies...)
 	eng, err := simulate.Compile(&combined, simulate.Options{Externals: v.externals()})
 	if err != nil {
 		return nil, fmt.Errorf("compiling the generated policies with the cluster's: %w", err)
@@ -104,6 +105,11 @@ func Verify(g *graph.Graph, s *netpol.Snapshot, r *Result) (*Check, error) {
 	generatedOnly := *s
 	generatedOnly.Policies = r.Policies
 	v.generatedOnly = func() (*simulate.Engine, error) { return simulate.Compile(&generatedOnly, simulate.Options{}) }
+	if len(existing) == 0 {
+		// eng holds the generated policies alone; its externals change no
+		// verdict between the snapshot's endpoints, the only ones looked up.
+		v.generatedOnly = func() (*simulate.Engine, error) { return eng, nil }
+	}
 	v.observed()
 	if err := v.unobserved(combined.Policies); err != nil {
 		return nil, err
@@ -131,7 +137,6 @@ func existingPolicies(s *netpol.Snapshot, r *Result) []networkingv1.NetworkPolic
 }
 
 type verifier struct {
-	g             *graph.Graph
 	edges         []graph.Edge // g's edges, Service addresses moved to backends
 	r             *Result
 	inv           *inventory
@@ -186,31 +191,15 @@ func (v *verifier) addrsFor(n graph.Node, e graph.Edge, source bool) []netip.Add
 	if a := n.Addr(); a.IsValid() {
 		return []netip.Addr{a}
 	}
-	var out []netip.Addr
-	for _, ps := range e.Forwarded {
-		a := ps.Sample.Destination.IP
-		if source {
-			a = ps.Sample.Source.IP
-		}
-		if a.IsValid() {
-			out = append(out, a.Unmap())
-		}
-	}
-	// As the generator reads them: the API server is its endpoints, and a
-	// node identity stands for every node.
-	switch netpol.Reserved(n.Name) {
-	case netpol.ReservedKubeAPIServer:
-		out = append(out, v.inv.apiServer...)
-	case netpol.ReservedHost, netpol.ReservedRemoteNode:
-		out = append(out, v.inv.allNodeAddrs()...)
-	}
+	// As the generator reads them (see peerFor).
+	out := append(sampleAddrs(e, source), v.inv.reservedAddrs(n)...)
 	slices.SortFunc(out, netip.Addr.Compare)
 	return slices.Compact(out)
 }
 
-// endpointsOf returns the engine's endpoints standing for n in edge e, or
-// why there are none.
-func (v *verifier) endpointsOf(n graph.Node, e graph.Edge, source bool) ([]simulate.EndpointID, string) {
+// endpointsOf returns the engine's endpoints standing for n, or why there
+// are none; addrs are n's addresses in the edge (see addrsFor).
+func (v *verifier) endpointsOf(n graph.Node, addrs []netip.Addr) ([]simulate.EndpointID, string) {
 	if n.IsWorkload() {
 		w := v.inv.workloads[n]
 		if w == nil {
@@ -231,7 +220,7 @@ func (v *verifier) endpointsOf(n graph.Node, e graph.Edge, source bool) ([]simul
 		return out, ""
 	}
 	var out []simulate.EndpointID
-	for _, a := range v.addrsFor(n, e, source) {
+	for _, a := range addrs {
 		if id, ok := v.eng.Lookup(a.String()); ok {
 			out = append(out, id)
 		}
@@ -250,13 +239,14 @@ func (v *verifier) observed() {
 		if len(e.Forwarded) == 0 || !v.scope[e.From.Namespace] && !v.scope[e.To.Namespace] {
 			continue
 		}
+		fromAddrs, toAddrs := v.addrsFor(e.From, e, true), v.addrsFor(e.To, e, false)
 		for _, ps := range e.Forwarded {
 			probe := netpol.Probe{Protocol: ps.Protocol, Port: ps.Port}
 			v.seen[seenKey{e.From, e.To, probe}] = true
-			v.indexAddrs(e, probe)
+			v.indexAddrs(e, probe, fromAddrs, toAddrs)
 		}
-		srcs, why := v.endpointsOf(e.From, e, true)
-		dsts, why2 := v.endpointsOf(e.To, e, false)
+		srcs, why := v.endpointsOf(e.From, fromAddrs)
+		dsts, why2 := v.endpointsOf(e.To, toAddrs)
 		for _, ps := range e.Forwarded {
 			probe := netpol.Probe{Protocol: ps.Protocol, Port: ps.Port}
 			f := Fault{From: display(e.From), To: display(e.To), Probe: probe}

@@ -1,6 +1,7 @@
 package generate
 
 import (
+	"cmp"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -73,16 +74,7 @@ func (b *builder) workloadPlan(w *workload, wr *Workload) *policyPlan {
 // collect adds the forwarded ports of edge e, whose other end is other,
 // to peers; skip leaves out DNS handled by the namespace-wide policies.
 func (b *builder) collect(peers map[string]*peerProbes, w *workload, e graph.Edge, other graph.Node, in bool, skip func(netpol.Probe) bool) {
-	var samples []netip.Addr
-	for _, ps := range e.Forwarded {
-		a := ps.Sample.Destination.IP
-		if in {
-			a = ps.Sample.Source.IP
-		}
-		if a.IsValid() {
-			samples = append(samples, a.Unmap())
-		}
-	}
+	samples := sampleAddrs(e, in)
 	var pr *peer
 	for _, ps := range e.Forwarded {
 		probe := netpol.Probe{Protocol: ps.Protocol, Port: ps.Port}
@@ -117,13 +109,13 @@ func (b *builder) collect(peers map[string]*peerProbes, w *workload, e graph.Edg
 // to p.
 func (p *peer) merge(o *peer) {
 	p.addrs = mergeSorted(p.addrs, o.addrs, netip.Addr.Compare)
-	p.names = mergeSorted(p.names, o.names, compareStrings)
+	p.names = mergeSorted(p.names, o.names, cmp.Compare[string])
 	p.nodes = mergeSorted(p.nodes, o.nodes, graph.Node.Compare)
 }
 
-func mergeSorted[T comparable](a, b []T, cmp func(T, T) int) []T {
+func mergeSorted[T comparable](a, b []T, compare func(T, T) int) []T {
 	out := append(slices.Clone(a), b...)
-	slices.SortFunc(out, cmp)
+	slices.SortFunc(out, compare)
 	return slices.Compact(out)
 }
 
@@ -151,18 +143,42 @@ func (b *builder) peerFor(n graph.Node, samples []netip.Addr) (*peer, string) {
 	}
 	// A reserved identity stands for the addresses the snapshot gives it
 	// and those it was seen with.
-	addrs := func(known []netip.Addr) []netip.Addr {
-		return mergeSorted(known, samples, netip.Addr.Compare)
-	}
 	switch netpol.Reserved(n.Name) {
-	case netpol.ReservedKubeAPIServer:
-		return entityPeer(addrs(b.inv.apiServer), "kube-apiserver"), ""
-	case netpol.ReservedHost, netpol.ReservedRemoteNode:
-		return entityPeer(addrs(b.inv.allNodeAddrs()), n.Name), ""
+	case netpol.ReservedKubeAPIServer, netpol.ReservedHost, netpol.ReservedRemoteNode:
+		return entityPeer(mergeSorted(b.inv.reservedAddrs(n), samples, netip.Addr.Compare), n.Name), ""
 	case netpol.ReservedWorld:
 		return entityPeer(nil, "world"), ""
 	}
 	return nil, "the reserved identity " + n.Name + " has no policy form"
+}
+
+// sampleAddrs returns the addresses that the sampled connections of e's
+// forwarded ports give its source (when source is set) or destination.
+func sampleAddrs(e graph.Edge, source bool) []netip.Addr {
+	var out []netip.Addr
+	for _, ps := range e.Forwarded {
+		a := ps.Sample.Destination.IP
+		if source {
+			a = ps.Sample.Source.IP
+		}
+		if a.IsValid() {
+			out = append(out, a.Unmap())
+		}
+	}
+	return out
+}
+
+// reservedAddrs returns the addresses the snapshot gives the reserved
+// identity n: the API server is its endpoints, and a node identity stands
+// for every node; nil for the others. The slice must not be changed.
+func (inv *inventory) reservedAddrs(n graph.Node) []netip.Addr {
+	switch netpol.Reserved(n.Name) {
+	case netpol.ReservedKubeAPIServer:
+		return inv.apiServer
+	case netpol.ReservedHost, netpol.ReservedRemoteNode:
+		return inv.allNodeAddrs
+	}
+	return nil
 }
 
 // workloadPeer returns the pods peer of a workload node.
@@ -213,8 +229,8 @@ func fqdns(names []string) []string {
 
 // isClusterName reports whether n is a Kubernetes Service or pod name.
 func isClusterName(n string) bool {
-	for _, suffix := range []string{".svc.cluster.local", ".cluster.local", ".svc"} {
-		if len(n) > len(suffix) && n[len(n)-len(suffix):] == suffix {
+	for _, suffix := range []string{".cluster.local", ".svc"} {
+		if len(n) > len(suffix) && strings.HasSuffix(n, suffix) {
 			return true
 		}
 	}

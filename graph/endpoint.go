@@ -90,9 +90,7 @@ func (r *Resolver) Learn(ep *netpol.FlowEndpoint, n Node) {
 		return
 	}
 	if ip := ep.IP.Unmap().WithZone(""); ip.IsValid() {
-		if old, ok := r.learnedIP[ip]; !ok || old != n {
-			r.learnedIP[ip] = n
-		}
+		r.learnedIP[ip] = n
 	}
 	if clusterIdentity(ep.Identity) {
 		old, ok := r.learnedID[ep.Identity]
@@ -131,22 +129,12 @@ func (r *Resolver) byLabels(ep *netpol.FlowEndpoint, now time.Time) (Node, bool)
 	}
 	var found Node
 	ambiguous := false
-	add := func(n Node) {
+	r.matching(ep.Namespace, ep.Labels, now, func(n Node, _ []netpol.Port) {
 		if found != (Node{}) && found != n {
 			ambiguous = true
 		}
 		found = n
-	}
-	for k, p := range r.pods {
-		if k.ns == ep.Namespace && matches(ep.Labels, p.labels) {
-			add(r.Pod(k.ns, k.name, p.labels, netpol.WorkloadRef{}, now))
-		}
-	}
-	for k, w := range r.workloads {
-		if k.ns == ep.Namespace && w.owner.name == "" && matches(ep.Labels, w.labels) {
-			add(WorkloadNode(Kind(k.kind), k.ns, k.name))
-		}
-	}
+	})
 	if ambiguous {
 		found = Node{}
 	}

@@ -123,6 +123,12 @@ func (g *Graph) Windows() map[string]Window {
 	return maps.Clone(g.windows)
 }
 
+// Window returns the learning window of namespace ns; zero when ns was
+// never observed.
+func (g *Graph) Window(ns string) Window {
+	return g.windows[ns]
+}
+
 // Nodes returns every node that has evidence, sorted by Node.Compare.
 func (g *Graph) Nodes() []Node {
 	seen := make([]bool, len(g.nodes))

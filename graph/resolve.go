@@ -26,7 +26,6 @@ type Resolver struct {
 	learnedIP  map[netip.Addr]Node
 	learnedID  map[uint32]Node // the zero Node marks an ambiguous identity
 	labelCache map[uint32]Node // byLabels by identity; the zero Node: none
-	byWorkload map[Node]bool
 }
 
 type podKey struct{ ns, name string }
@@ -47,6 +46,9 @@ type podInfo struct {
 	labels map[string]string
 	owner  ownerRef
 	ports  []netpol.Port
+	// finished is set when the pod has ended (netpol.PodFinished): a
+	// running pod wins an address over a finished one.
+	finished bool
 }
 
 type workloadInfo struct {
@@ -62,7 +64,7 @@ func NewResolver(s *netpol.Snapshot) *Resolver {
 		pods: map[podKey]podInfo{}, podByIP: map[netip.Addr]podKey{},
 		workloads: map[workloadKey]workloadInfo{}, nodeByIP: map[netip.Addr]string{},
 		services: map[netip.Addr]*service{}, cache: map[cacheKey]Node{}, svcCache: map[svcKey][]Target{},
-		learnedIP: map[netip.Addr]Node{}, learnedID: map[uint32]Node{}, labelCache: map[uint32]Node{}, byWorkload: map[Node]bool{},
+		learnedIP: map[netip.Addr]Node{}, learnedID: map[uint32]Node{}, labelCache: map[uint32]Node{},
 	}
 	if s == nil {
 		return r
@@ -104,33 +106,26 @@ func (r *Resolver) indexPods(s *netpol.Snapshot) {
 			}
 		}
 		key := podKey{p.Namespace, p.Name}
+		finished := netpol.PodFinished(p)
+		info.finished = finished
+		if prev, ok := r.pods[key]; ok {
+			info.finished = prev.finished // of pods of one name, the first decides
+		}
 		r.pods[key] = info
 		if ip, err := netip.ParseAddr(p.Status.HostIP); err == nil && p.Spec.NodeName != "" {
 			if _, ok := r.nodeByIP[ip.Unmap()]; !ok {
 				r.nodeByIP[ip.Unmap()] = p.Spec.NodeName
 			}
 		}
-		finished := netpol.PodFinished(p)
 		if p.Spec.HostNetwork {
 			continue // its address is its node's
 		}
 		for _, ip := range netpol.PodIPs(p) {
-			if old, ok := r.podByIP[ip]; !ok || !finished && r.finished(s, old) {
+			if old, ok := r.podByIP[ip]; !ok || !finished && r.pods[old].finished {
 				r.podByIP[ip] = key
 			}
 		}
 	}
-}
-
-// finished reports whether the pod k of s has ended; a running pod wins an
-// address over a finished one.
-func (r *Resolver) finished(s *netpol.Snapshot, k podKey) bool {
-	for i := range s.Pods {
-		if p := &s.Pods[i]; p.Namespace == k.ns && p.Name == k.name {
-			return netpol.PodFinished(p)
-		}
-	}
-	return false
 }
 
 func (r *Resolver) indexNodes(s *netpol.Snapshot) {

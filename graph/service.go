@@ -148,17 +148,26 @@ func (r *Resolver) selectorTargets(svc *service, sp *servicePort, port uint16, n
 		return nil
 	}
 	var out []Target
+	r.matching(svc.ns, svc.selector, now, func(n Node, ports []netpol.Port) {
+		out = append(out, Target{n, svc.targetPort(sp, port, ports)})
+	})
+	return out
+}
+
+// matching calls f with the node and the container ports of each pod of
+// namespace ns whose labels selector matches, then of each top-level
+// workload there whose pod template's labels it matches.
+func (r *Resolver) matching(ns string, selector map[string]string, now time.Time, f func(n Node, ports []netpol.Port)) {
 	for k, p := range r.pods {
-		if k.ns == svc.ns && matches(svc.selector, p.labels) {
-			out = append(out, Target{r.Pod(k.ns, k.name, p.labels, netpol.WorkloadRef{}, now), svc.targetPort(sp, port, p.ports)})
+		if k.ns == ns && matches(selector, p.labels) {
+			f(r.Pod(k.ns, k.name, p.labels, netpol.WorkloadRef{}, now), p.ports)
 		}
 	}
 	for k, w := range r.workloads {
-		if k.ns == svc.ns && w.owner.name == "" && matches(svc.selector, w.labels) {
-			out = append(out, Target{WorkloadNode(Kind(k.kind), k.ns, k.name), svc.targetPort(sp, port, w.ports)})
+		if k.ns == ns && w.owner.name == "" && matches(selector, w.labels) {
+			f(WorkloadNode(Kind(k.kind), k.ns, k.name), w.ports)
 		}
 	}
-	return out
 }
 
 func matches(selector, labels map[string]string) bool {
