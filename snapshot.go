@@ -165,22 +165,32 @@ func (s *Snapshot) templateWorkloads() []*Workload {
 	return out
 }
 
-// selectsPod reports whether a running pod of w's namespace matches w's
-// selector (or, without one, carries all of w's template labels).
-func (s *Snapshot) selectsPod(w *Workload) bool {
-	var sel labels.Selector
+// PodSelector returns the selector of w's pods: its Selector, or, without
+// one, all of its template labels. ok is false when w has none, or one that
+// is invalid or selects every pod.
+func (w *Workload) PodSelector() (sel labels.Selector, ok bool) {
 	if w.Selector != nil {
 		var err error
 		if sel, err = metav1.LabelSelectorAsSelector(w.Selector); err != nil {
-			return false
+			return nil, false
 		}
 	} else {
 		if len(w.Template.Labels) == 0 {
-			return false
+			return nil, false
 		}
 		sel = labels.SelectorFromSet(w.Template.Labels)
 	}
 	if sel.Empty() {
+		return nil, false
+	}
+	return sel, true
+}
+
+// selectsPod reports whether a running pod of w's namespace matches w's
+// selector (or, without one, carries all of w's template labels).
+func (s *Snapshot) selectsPod(w *Workload) bool {
+	sel, ok := w.PodSelector()
+	if !ok {
 		return false
 	}
 	for i := range s.Pods {

@@ -36,17 +36,18 @@ func Run(s *netpol.Snapshot, o Options) (*Report, error) {
 		a.filter[ns] = true
 	}
 	a.targets, a.dns = probeTargets(s), findDNS(s)
+	compiled := s
+	if !a.dns.hasPods(s.Endpoints()) {
+		// Probe DNS where it runs by default, so that manifests without the
+		// cluster's own objects are checked too.
+		compiled = a.dns.withAssumedDNS(s)
+	}
 	opts := simulate.Options{IPBlockIgnoresPods: o.IPBlockIgnoresPods, Externals: a.targets.externals()}
-	eng, err := simulate.Compile(s, opts)
+	eng, err := simulate.Compile(compiled, opts)
 	if err != nil {
 		return nil, err
 	}
-	if !a.dns.hasPods(eng.Endpoints()) {
-		// Probe DNS where it runs by default, so that manifests without the
-		// cluster's own objects are checked too.
-		if eng, err = simulate.Compile(a.dns.withAssumedDNS(s), opts); err != nil {
-			return nil, err
-		}
+	if compiled != s {
 		a.note("dns-egress-denied: the snapshot has no cluster DNS pods; they are assumed to run in %s with labels %s, as kube-dns and CoreDNS do by default",
 			dnsNamespace, labels.Set(a.dns.selector))
 	}
@@ -78,15 +79,16 @@ type auditor struct {
 	ingressOf, egressOf [][]int
 	findings            []Finding
 	notes               []string
-	pods                map[string]*corev1.Pod       // by "ns/name", built on first use
-	namespaceLabels     map[string]map[string]string // built on first use
+	pods                map[string]*corev1.Pod           // by "ns/name", built on first use
+	workloads           map[workloadKey]*netpol.Workload // built on first use
+	namespaceLabels     map[string]map[string]string     // built on first use
 	reqs                map[*metav1.LabelSelector][]string
 }
 
-// policyInfo is a defaulted policy with its compiled pod selector.
+// policyInfo is a defaulted policy, its policy types and the endpoints it
+// selects.
 type policyInfo struct {
 	np              *networkingv1.NetworkPolicy
-	subject         labels.Selector
 	ingress, egress bool
 	selects         []simulate.EndpointID
 }
@@ -123,7 +125,7 @@ func (a *auditor) index() error {
 		if err != nil {
 			return fmt.Errorf("NetworkPolicy %s: %w", ref, err)
 		}
-		p := &policyInfo{np: np, subject: sel}
+		p := &policyInfo{np: np}
 		p.ingress = slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeIngress)
 		p.egress = slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeEgress)
 		for _, i := range inNS[np.Namespace] {

@@ -117,15 +117,28 @@ func (a *auditor) ownerObject(ep *netpol.Endpoint) Object {
 			return obj
 		}
 		obj = Object{Kind: ref.Kind, Namespace: ep.Namespace, Name: ref.Name}
-		refs = nil
-		for i := range a.snap.Workloads {
-			w := &a.snap.Workloads[i]
-			if w.Kind == ref.Kind && w.Namespace == ep.Namespace && w.Name == ref.Name {
-				refs = w.OwnerReferences
-			}
-		}
+		refs = a.workloadOwners(ref.Kind, ep.Namespace, ref.Name)
 	}
 	return obj
+}
+
+// workloadKey identifies a workload of the snapshot.
+type workloadKey struct{ kind, namespace, name string }
+
+// workloadOwners returns the owner references of a workload of the
+// snapshot; nil when the snapshot does not hold it.
+func (a *auditor) workloadOwners(kind, ns, name string) []metav1.OwnerReference {
+	if a.workloads == nil {
+		a.workloads = map[workloadKey]*netpol.Workload{}
+		for i := range a.snap.Workloads {
+			w := &a.snap.Workloads[i]
+			a.workloads[workloadKey{w.Kind, w.Namespace, w.Name}] = w // the last one wins, as a scan would
+		}
+	}
+	if w, ok := a.workloads[workloadKey{kind, ns, name}]; ok {
+		return w.OwnerReferences
+	}
+	return nil
 }
 
 func (a *auditor) podOwners(ns, name string) []metav1.OwnerReference {

@@ -41,9 +41,6 @@ type comparison struct {
 	reasonSets  [][]string
 	// headPolicies caches the head's Engine.Policies.
 	headPolicies []simulate.PolicyRef
-	// resolver resolves observed bare pods against the base, made when
-	// first needed.
-	resolver *graph.Resolver
 }
 
 // Compare compiles both snapshots and reports how connectivity differs

@@ -108,10 +108,7 @@ func (c *comparison) unitOf(n graph.Node) int32 {
 		return u
 	}
 	if n.Kind == graph.KindPod { // learned without the manifests: try the base's workloads
-		if c.resolver == nil {
-			c.resolver = graph.NewResolver(c.sides[0].snap)
-		}
-		w := c.resolver.Pod(n.Namespace, n.Name, nil, netpol.WorkloadRef{}, time.Time{})
+		w := c.sides[0].resolver.Pod(n.Namespace, n.Name, nil, netpol.WorkloadRef{}, time.Time{})
 		if u, ok := c.u.index[peerKey{w.Kind, w.Namespace, w.Name}]; ok && w != n {
 			return u
 		}

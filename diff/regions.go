@@ -137,12 +137,12 @@ func (r *region) representative(avoid map[netip.Addr]bool) netip.Addr {
 		if !a.IsValid() || !r.prefix.Contains(a) {
 			return netip.Addr{}
 		}
-		for ci < len(r.children) && lastAddr(r.children[ci]).Less(a) {
+		for ci < len(r.children) && simulate.LastAddr(r.children[ci]).Less(a) {
 			ci++
 		}
 		switch {
 		case ci < len(r.children) && r.children[ci].Contains(a):
-			a = lastAddr(r.children[ci]).Next()
+			a = simulate.LastAddr(r.children[ci]).Next()
 		case avoid[a]:
 			a = a.Next()
 		default:
@@ -150,22 +150,6 @@ func (r *region) representative(avoid map[netip.Addr]bool) netip.Addr {
 		}
 	}
 	return netip.Addr{}
-}
-
-// lastAddr returns the last address of p.
-func lastAddr(p netip.Prefix) netip.Addr {
-	b := p.Masked().Addr().As16()
-	offset := 0
-	if p.Addr().Is4() {
-		offset = 96
-	}
-	for i := offset + p.Bits(); i < 128; i++ {
-		b[i/8] |= 1 << (7 - i%8)
-	}
-	if p.Addr().Is4() {
-		return netip.AddrFrom4([4]byte(b[12:]))
-	}
-	return netip.AddrFrom16(b)
 }
 
 // regionOf returns the index of the region whose addresses include a: the

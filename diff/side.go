@@ -4,7 +4,6 @@ import (
 	"net/netip"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/netpol/netpol"
@@ -18,6 +17,9 @@ type side struct {
 	snap *netpol.Snapshot
 	eng  *simulate.Engine
 	m    *simulate.Matrix
+	// resolver resolves the pods of snap to their workloads; addSide
+	// makes it.
+	resolver *graph.Resolver
 }
 
 // sideUnit is what a peer has on one side: its endpoints, grouped by class.
@@ -77,7 +79,8 @@ func (us *units) both(u int32) bool {
 // netpol.Snapshot.Endpoints counts it), templates to their workload,
 // externals to the region they represent.
 func (us *units) addSide(s int, sd *side, regionPeer map[netip.Addr]int32) {
-	r := graph.NewResolver(sd.snap)
+	sd.resolver = graph.NewResolver(sd.snap)
+	r := sd.resolver
 	sel := newSelectors(sd.snap)
 	for i, ep := range sd.eng.Endpoints() {
 		var u int32
@@ -197,6 +200,8 @@ type selectorOf struct {
 	node graph.Node
 }
 
+// newSelectors indexes the workloads of s without owner references whose
+// pod selector (netpol.Workload.PodSelector) is usable.
 func newSelectors(s *netpol.Snapshot) selectors {
 	out := selectors{}
 	for i := range s.Workloads {
@@ -204,16 +209,8 @@ func newSelectors(s *netpol.Snapshot) selectors {
 		if len(w.OwnerReferences) > 0 {
 			continue
 		}
-		var sel labels.Selector
-		if w.Selector != nil {
-			var err error
-			if sel, err = metav1.LabelSelectorAsSelector(w.Selector); err != nil {
-				continue
-			}
-		} else if len(w.Template.Labels) > 0 {
-			sel = labels.SelectorFromSet(w.Template.Labels)
-		}
-		if sel == nil || sel.Empty() {
+		sel, ok := w.PodSelector()
+		if !ok {
 			continue
 		}
 		out[w.Namespace] = append(out[w.Namespace], selectorOf{sel, graph.WorkloadNode(graph.Kind(w.Kind), w.Namespace, w.Name)})

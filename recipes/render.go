@@ -226,11 +226,14 @@ func decodePolicies(stream []byte, namespace string) ([]networkingv1.NetworkPoli
 	return out, errors.Join(errs...)
 }
 
+// documentSeparator matches the "---" lines of a YAML stream.
+var documentSeparator = regexp.MustCompile(`(?m)^---[ \t]*$`)
+
 // splitDocuments splits a YAML stream at "---" lines and drops documents
 // that hold only comments and blank lines.
 func splitDocuments(stream []byte) [][]byte {
 	var out [][]byte
-	for _, doc := range regexp.MustCompile(`(?m)^---[ \t]*$`).Split(string(stream), -1) {
+	for _, doc := range documentSeparator.Split(string(stream), -1) {
 		empty := true
 		for _, line := range strings.Split(doc, "\n") {
 			if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "#") {

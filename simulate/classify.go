@@ -337,7 +337,7 @@ func (e *Engine) ipBlockMembers() [][]int32 {
 		if pr.kind != peerIPBlock {
 			continue
 		}
-		first, last := pr.cidr.Masked().Addr(), lastAddr(pr.cidr)
+		first, last := pr.cidr.Masked().Addr(), LastAddr(pr.cidr)
 		lo, _ := slices.BinarySearchFunc(byAddr, first, func(m member, a netip.Addr) int { return m.ip.Compare(a) })
 		for _, m := range byAddr[lo:] {
 			if m.ip.Compare(last) > 0 {
@@ -356,8 +356,9 @@ func (e *Engine) ipBlockMembers() [][]int32 {
 	return out
 }
 
-// lastAddr returns the highest address of p.
-func lastAddr(p netip.Prefix) netip.Addr {
+// LastAddr returns the highest address of p: its masked address with every
+// host bit set.
+func LastAddr(p netip.Prefix) netip.Addr {
 	a := p.Masked().Addr().As16()
 	start := 0
 	if p.Addr().Is4() {

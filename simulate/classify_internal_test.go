@@ -15,8 +15,8 @@ func TestLastAddr(t *testing.T) {
 		{"::/0", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
 		{"fd00::1/128", "fd00::1"},
 	} {
-		if got := lastAddr(netip.MustParsePrefix(tc.prefix)); got != netip.MustParseAddr(tc.want) {
-			t.Errorf("lastAddr(%s) = %s, want %s", tc.prefix, got, tc.want)
+		if got := LastAddr(netip.MustParsePrefix(tc.prefix)); got != netip.MustParseAddr(tc.want) {
+			t.Errorf("LastAddr(%s) = %s, want %s", tc.prefix, got, tc.want)
 		}
 	}
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // CoreBannedImports lists the standard packages the core packages (netpol,
-// simulate, graph, generate, recipes) must not import themselves: I/O,
+// simulate, graph, generate, recipes, diff, audit) must not import themselves: I/O,
 // logging and test support. Type-only dependencies may use them inside.
 var CoreBannedImports = []string{
 	"os", "os/exec", "os/signal", "net", "net/http", "log", "log/slog", "testing", "io/ioutil", "syscall",
