@@ -155,7 +155,7 @@ func (o *applyOptions) plan(ctx context.Context, e *env) (*kube.Client, *kube.Pl
 func (o *applyOptions) policies(e *env, ns string) ([]networkingv1.NetworkPolicy, error) {
 	l := manifest.Loader{DefaultNamespace: ns, Stdin: e.stdin}
 	snap, rep, err := l.Load(o.paths)
-	(&clusterOptions{verbose: false}).report(e.stderr, rep)
+	printReport(e.stderr, rep, false)
 	if err != nil {
 		return nil, err
 	}
@@ -171,9 +171,6 @@ func (o *applyOptions) policies(e *env, ns string) ([]networkingv1.NetworkPolicy
 func (o *applyOptions) run(ctx context.Context, e *env) error {
 	if err := o.validate(); err != nil {
 		return err
-	}
-	if ctx == nil {
-		ctx = context.Background()
 	}
 	c, p, err := o.plan(ctx, e)
 	if err != nil {

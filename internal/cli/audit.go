@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/netpol/netpol"
 	"github.com/netpol/netpol/audit"
 	"github.com/netpol/netpol/internal/manifest"
 	"github.com/netpol/netpol/internal/render"
@@ -97,9 +96,13 @@ func (o *auditOptions) run(e *env, live bool) error {
 	case o.allNamespaces && o.cluster.namespace != "":
 		return errors.New("-n and -A cannot be used together")
 	}
-	snap, origins, err := o.load(e)
+	snap, loaded, err := o.cluster.load(e)
 	if err != nil {
 		return err
+	}
+	var origins map[manifest.ObjectRef]manifest.Origin
+	if loaded != nil {
+		origins = loaded.Origins
 	}
 	var namespaces []string
 	if ns := o.cluster.namespace; ns != "" && !o.allNamespaces {
@@ -123,22 +126,6 @@ func (o *auditOptions) run(e *env, live bool) error {
 			plural(int64(n), "finding", "findings"), o.failOn.s, o.failOn.s)}
 	}
 	return nil
-}
-
-// load reads the cluster: the files of -f with where each object is, or the
-// live cluster, whose objects are in no file.
-func (o *auditOptions) load(e *env) (*netpol.Snapshot, map[manifest.ObjectRef]manifest.Origin, error) {
-	if len(o.cluster.paths) == 0 {
-		snap, err := o.cluster.load(e)
-		return snap, nil, err
-	}
-	l := manifest.Loader{DefaultNamespace: o.cluster.namespace, Stdin: e.stdin}
-	snap, rep, err := l.Load(o.cluster.paths)
-	o.cluster.report(e.stderr, rep)
-	if rep == nil {
-		return snap, nil, err
-	}
-	return snap, rep.Origins, err
 }
 
 func (o *auditOptions) render(w io.Writer, rep *audit.Report, locs []render.Location, color bool) error {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/netip"
@@ -52,20 +53,22 @@ func (o *clusterOptions) addFlags(c *cobra.Command) {
 func (o *clusterOptions) readsStdin() bool { return slices.Contains(o.paths, "-") }
 
 // load reads the manifests, printing the loader's warnings and skipped kinds
-// to e.stderr.
-func (o *clusterOptions) load(e *env) (*netpol.Snapshot, error) {
+// to e.stderr. The report says where each object was read; it is nil for
+// the live cluster, whose objects are in no file.
+func (o *clusterOptions) load(e *env) (*netpol.Snapshot, *manifest.Report, error) {
 	if len(o.paths) == 0 {
-		return o.loadLive(e)
+		snap, err := o.loadLive(context.Background(), e)
+		return snap, nil, err
 	}
 	l := manifest.Loader{DefaultNamespace: o.namespace, Stdin: e.stdin}
 	snap, rep, err := l.Load(o.paths)
-	o.report(e.stderr, rep)
-	return snap, err
+	printReport(e.stderr, rep, o.verbose)
+	return snap, rep, err
 }
 
-// report prints a load report's warnings, skipped kinds and, with -v, its
-// summary.
-func (o *clusterOptions) report(w io.Writer, rep *manifest.Report) {
+// printReport prints a load report's warnings, skipped kinds and, when
+// verbose, its summary to w; nothing for a nil report.
+func printReport(w io.Writer, rep *manifest.Report, verbose bool) {
 	if rep == nil {
 		return
 	}
@@ -73,7 +76,7 @@ func (o *clusterOptions) report(w io.Writer, rep *manifest.Report) {
 	for _, warn := range rep.Warnings {
 		b.WriteString("netpol: warning: " + warn + "\n")
 	}
-	if len(rep.Skipped) > 0 && !o.verbose {
+	if len(rep.Skipped) > 0 && !verbose {
 		var kinds []string
 		n := 0
 		for _, k := range rep.Skipped {
@@ -82,7 +85,7 @@ func (o *clusterOptions) report(w io.Writer, rep *manifest.Report) {
 		}
 		fmt.Fprintf(&b, "netpol: skipped %d object(s) of kinds netpol does not read: %s\n", n, strings.Join(kinds, ", "))
 	}
-	if o.verbose {
+	if verbose {
 		b.WriteString("netpol: " + rep.String() + "\n")
 	}
 	io.WriteString(w, b.String())

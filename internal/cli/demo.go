@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -80,35 +81,30 @@ with hand-written policies, to try matrix, explain and simulate on.`,
 // loadFS reads every file of fsys, in lexical order, into one snapshot. A
 // warning is an error.
 func loadFS(fsys fs.FS) (*netpol.Snapshot, error) {
-	all := &netpol.Snapshot{}
-	l := manifest.Loader{}
+	var files []manifest.File
 	err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		f, err := fsys.Open(path)
+		data, err := fs.ReadFile(fsys, path)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		snap, rep, err := l.Decode(path, f)
-		if err != nil {
-			return err
-		}
-		// The bundled files are clean: a warning or a skipped object is a bug.
-		if len(rep.Warnings) > 0 || len(rep.Skipped) > 0 {
-			return fmt.Errorf("%s: %s", path, rep)
-		}
-		all.Namespaces = append(all.Namespaces, snap.Namespaces...)
-		all.Nodes = append(all.Nodes, snap.Nodes...)
-		all.Pods = append(all.Pods, snap.Pods...)
-		all.Services = append(all.Services, snap.Services...)
-		all.EndpointSlices = append(all.EndpointSlices, snap.EndpointSlices...)
-		all.Workloads = append(all.Workloads, snap.Workloads...)
-		all.Policies = append(all.Policies, snap.Policies...)
+		files = append(files, manifest.File{Name: path, Data: data})
 		return nil
 	})
-	return all, err
+	if err != nil {
+		return nil, err
+	}
+	snap, rep, err := (&manifest.Loader{}).LoadFiles(files)
+	if err != nil {
+		return nil, err
+	}
+	// The bundled files are clean: a warning or a skipped object is a bug.
+	if len(rep.Warnings) > 0 || len(rep.Skipped) > 0 {
+		return nil, fmt.Errorf("%s: %s", rep, strings.Join(rep.Warnings, "; "))
+	}
+	return snap, nil
 }
 
 // exportFS writes the files of fsys to dir; what names them in the

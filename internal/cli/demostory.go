@@ -114,11 +114,11 @@ func learnStory(b *bytes.Buffer, snap *netpol.Snapshot) (*graph.Graph, error) {
 // writeStory writes the policies, both forms, and the coverage report
 // into dir, and prints them.
 func writeStory(b *bytes.Buffer, r *generate.Result, c *generate.Check, dir string) error {
-	docs, _ := policyDocs(r, false)
+	docs := policyDocs(r, false)
 	if _, err := writeDir(filepath.Join(dir, "policies"), docs, "yaml"); err != nil {
 		return err
 	}
-	cilium, _ := policyDocs(r, true)
+	cilium := policyDocs(r, true)
 	if _, err := writeDir(filepath.Join(dir, "cilium"), cilium, "yaml"); err != nil {
 		return err
 	}

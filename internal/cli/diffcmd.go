@@ -112,9 +112,6 @@ func (o *diffOptions) run(ctx context.Context, e *env, baseArg, headArg string) 
 	if err := o.validate(baseArg, headArg); err != nil {
 		return err
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	base, head, err := o.loadSides(ctx, e, baseArg, headArg)
 	if err != nil {
 		return err

@@ -32,9 +32,8 @@ func (o *diffOptions) loadSides(ctx context.Context, e *env, baseArg, headArg st
 		}()
 	}
 	wg.Wait()
-	report := &clusterOptions{verbose: o.verbose}
 	for _, r := range res {
-		report.report(e.stderr, r.rep)
+		printReport(e.stderr, r.rep, o.verbose)
 	}
 	return res[0].snap, res[1].snap, errors.Join(res[0].err, res[1].err)
 }

@@ -70,7 +70,7 @@ func (o *explainOptions) run(e *env) error {
 	if err != nil {
 		return fmt.Errorf("--probe: %w", err)
 	}
-	snap, err := o.cluster.load(e)
+	snap, _, err := o.cluster.load(e)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,6 @@ type generateOptions struct {
 	namedPorts bool
 	portRanges bool
 	kube       *kube.Flags
-	kubeNS     string
 }
 
 func newGenerateCmd(e *env) *cobra.Command {
@@ -108,7 +107,7 @@ input error.`,
 	fs.IntVar(&o.cidrPrefix, "cidr-prefix", 0, "widen external IPv4 addresses to /`N` blocks (IPv6 keeps as many host bits); default single addresses")
 	fs.BoolVar(&o.namedPorts, "named-ports", false, "write a port by its container port name when every destination pod gives it that name")
 	fs.BoolVar(&o.portRanges, "port-ranges", false, "write runs of consecutive ports as one port with endPort")
-	o.kube = kube.NewFlags(&o.kubeNS)
+	o.kube = kube.NewFlags(nil)
 	o.kube.AddFlags(fs)
 	_ = c.MarkFlagRequired("state")
 	_ = c.MarkFlagFilename("state")
@@ -126,7 +125,7 @@ func (o *generateOptions) run(e *env) error {
 	if err != nil {
 		return err
 	}
-	snap, err := (&clusterOptions{paths: o.paths, kube: o.kube}).load(e)
+	snap, _, err := (&clusterOptions{paths: o.paths, kube: o.kube}).load(e)
 	if err != nil {
 		return err
 	}
@@ -212,10 +211,7 @@ func (o *generateOptions) finish(e *env, r *generate.Result, c *generate.Check) 
 // write writes the policies to stdout or, with --out-dir, one file per
 // namespace.
 func (o *generateOptions) write(e *env, r *generate.Result) error {
-	docs, err := policyDocs(r, o.format.value == "cilium")
-	if err != nil {
-		return err
-	}
+	docs := policyDocs(r, o.format.value == "cilium")
 	if o.outDir == "" {
 		return writeDocs(e.stdout, docs, o.output.value)
 	}

@@ -32,18 +32,18 @@ type policyDoc struct {
 
 // policyDocs returns the result's policies as NetworkPolicies, or as
 // CiliumNetworkPolicies, in the result's order.
-func policyDocs(r *generate.Result, cilium bool) ([]policyDoc, error) {
+func policyDocs(r *generate.Result, cilium bool) []policyDoc {
 	var out []policyDoc
 	if cilium {
 		for _, c := range r.Cilium() {
 			out = append(out, policyDoc{c.Metadata.Namespace, c})
 		}
-		return out, nil
+		return out
 	}
 	for _, np := range r.Policies {
 		out = append(out, policyDoc{np.Namespace, np})
 	}
-	return out, nil
+	return out
 }
 
 // encodeDocs encodes docs as multi-document YAML, or as a JSON v1 List;

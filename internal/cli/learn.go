@@ -121,7 +121,7 @@ func (o *learnOptions) run(ctx context.Context, e *env) error {
 	}
 	var snap *netpol.Snapshot
 	if len(o.paths) > 0 {
-		if snap, err = (&clusterOptions{paths: o.paths}).load(e); err != nil {
+		if snap, _, err = (&clusterOptions{paths: o.paths}).load(e); err != nil {
 			return err
 		}
 	} else if snap, err = optionalLive(ctx, e, o.kube); err != nil {
@@ -130,9 +130,6 @@ func (o *learnOptions) run(ctx context.Context, e *env) error {
 	sources, err := o.sources(e)
 	if err != nil {
 		return err
-	}
-	if ctx == nil {
-		ctx = context.Background()
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()

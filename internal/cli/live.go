@@ -49,13 +49,13 @@ func decodeLive(objs *kube.Objects, name, namespace string) (*netpol.Snapshot, *
 }
 
 // loadLive reads the live cluster when no -f is given.
-func (o *clusterOptions) loadLive(e *env) (*netpol.Snapshot, error) {
-	objs, name, err := readLive(context.Background(), o.kube, kube.ReadOptions{})
+func (o *clusterOptions) loadLive(ctx context.Context, e *env) (*netpol.Snapshot, error) {
+	objs, name, err := readLive(ctx, o.kube, kube.ReadOptions{})
 	if err != nil {
 		return nil, err
 	}
 	snap, rep, err := decodeLive(objs, name, o.namespace)
-	o.report(e.stderr, rep)
+	printReport(e.stderr, rep, o.verbose)
 	if o.verbose && err == nil {
 		fmt.Fprintf(e.stderr, "netpol: read %d objects from %s in %d requests\n", objs.Len(), name, objs.Requests)
 	}
@@ -98,17 +98,9 @@ func liveNamespaces(f *kube.Flags) []string {
 // optionalLive reads the live cluster for a command that can do without
 // one (learn): nil when there is no kubeconfig.
 func optionalLive(ctx context.Context, e *env, f *kube.Flags) (*netpol.Snapshot, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	objs, name, err := readLive(ctx, f, kube.ReadOptions{})
+	snap, err := (&clusterOptions{kube: f}).loadLive(ctx, e)
 	if errors.Is(err, errNoCluster) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	snap, rep, err := decodeLive(objs, name, "")
-	(&clusterOptions{}).report(e.stderr, rep)
 	return snap, err
 }

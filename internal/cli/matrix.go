@@ -74,7 +74,7 @@ func (o *matrixOptions) run(e *env) error {
 	if err != nil {
 		return err
 	}
-	snap, err := o.cluster.load(e)
+	snap, _, err := o.cluster.load(e)
 	if err != nil {
 		return err
 	}

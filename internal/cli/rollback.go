@@ -68,9 +68,6 @@ func (o *rollbackOptions) run(ctx context.Context, e *env) error {
 	if b.Server != c.Host() {
 		fmt.Fprintf(e.stderr, "netpol: warning: the backup was taken from %s, the context is %s\n", b.Server, c.Host())
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	done, err := c.Restore(ctx, b, o.namespace)
 	for _, d := range done {
 		fmt.Fprintln(e.stdout, d)

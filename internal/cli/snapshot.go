@@ -56,9 +56,6 @@ func (o *snapshotOptions) run(ctx context.Context, e *env) error {
 	if o.chunkSize <= 0 {
 		return errors.New("--chunk-size must be positive")
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	objs, name, err := readLive(ctx, o.kube, kube.ReadOptions{PageSize: o.chunkSize})
 	if err != nil {
 		return err

@@ -30,13 +30,10 @@ type load struct {
 	loaded  map[string]int
 	skipped map[string]int
 	errs    []error
-	seen    map[objectKey]string // where each object was read: "file:line"
 }
 
-type objectKey struct{ kind, namespace, name string }
-
 func newLoad(l *Loader) *load {
-	return &load{loader: l, loaded: map[string]int{}, skipped: map[string]int{}, seen: map[objectKey]string{}}
+	return &load{loader: l, loaded: map[string]int{}, skipped: map[string]int{}}
 }
 
 // fail records a problem; a path error keeps only its cause, since the
@@ -249,10 +246,11 @@ func (ld *load) typed(src source, raw []byte, info *kindInfo) {
 			field, _, _ := strings.Cut(msg, ":")
 			ld.warn(src.file, src.lineOf(field), object, msg)
 		}
-		if e := ld.duplicate(src, objectKey{info.kind, ns, meta.GetName()}, object); e != nil {
+		ref := ObjectRef{Kind: info.kind, Namespace: ns, Name: meta.GetName()}
+		if e := ld.duplicate(src, ref, object); e != nil {
 			errs = append(errs, e)
 		}
-		ld.origin(src, ObjectRef{Kind: info.kind, Namespace: ns, Name: meta.GetName()})
+		ld.origin(src, ref)
 		info.add(&ld.snap, obj)
 	}
 	for _, p := range problems {
@@ -305,16 +303,16 @@ func underTrap(field string, traps []trap) bool {
 	return false
 }
 
-// duplicate records where an object was read, and returns a problem when
-// it was read before.
-func (ld *load) duplicate(src source, key objectKey, object string) *Error {
-	if key.name == "" {
+// duplicate returns a problem when the object ref was read before, naming
+// where (its origin, which ld.origin records).
+func (ld *load) duplicate(src source, ref ObjectRef, object string) *Error {
+	if ref.Name == "" {
 		return nil
 	}
-	if first, ok := ld.seen[key]; ok {
-		return &Error{File: src.file, Line: src.line, Object: object, Err: fmt.Errorf("duplicate object, first defined at %s", first)}
+	if first, ok := ld.report.Origins[ref]; ok {
+		at := strings.TrimSuffix(locate(first.File, first.Line, ""), ": ")
+		return &Error{File: src.file, Line: src.line, Object: object, Err: fmt.Errorf("duplicate object, first defined at %s", at)}
 	}
-	ld.seen[key] = strings.TrimSuffix(locate(src.file, src.line, ""), ": ")
 	return nil
 }
 

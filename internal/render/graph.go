@@ -3,7 +3,6 @@ package render
 import (
 	"bufio"
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -120,10 +119,7 @@ func GraphJSON(w io.Writer, g *graph.Graph) error {
 	for _, e := range v.edges {
 		out.Edges = append(out.Edges, edgeJSON{From: e.from, To: e.to, Ports: portsJSON(e.forwarded), Dropped: portsJSON(e.dropped)})
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(out)
+	return writeJSON(w, out)
 }
 
 func portsJSON(ps []graph.PortStats) []portJSON {
@@ -145,17 +141,6 @@ func portsLabel(ps []graph.PortStats) string {
 		parts = append(parts, fmt.Sprintf("%s (%d)", s, p.Count))
 	}
 	return strings.Join(parts, ", ")
-}
-
-// nodeLabel is a node's two-line label: name and kind.
-func nodeLabel(n graph.Node) (name, kind string) {
-	switch n.Kind {
-	case graph.KindExternal:
-		return n.Name, "External"
-	case graph.KindReserved:
-		return n.Name, "Reserved"
-	}
-	return n.Name, string(n.Kind)
 }
 
 // byNamespace groups node indexes of v by namespace, "" (externals and
@@ -190,12 +175,11 @@ func GraphDOT(w io.Writer, g *graph.Graph) error {
 		}
 		for _, m := range members[ns] {
 			n := v.nodes[m]
-			name, kind := nodeLabel(n.n)
 			shape := ""
 			if !n.n.IsWorkload() {
 				shape = ", shape=ellipse"
 			}
-			fmt.Fprintf(b, "%s%s [label=%s%s];\n", indent, dotQuote(n.id), dotQuote(name+"\n"+kind), shape)
+			fmt.Fprintf(b, "%s%s [label=%s%s];\n", indent, dotQuote(n.id), dotQuote(n.n.Name+"\n"+string(n.n.Kind)), shape)
 		}
 		if ns != "" {
 			b.WriteString("  }\n")
@@ -243,12 +227,11 @@ func GraphMermaid(w io.Writer, g *graph.Graph) error {
 		}
 		for _, m := range members[ns] {
 			n := v.nodes[m]
-			name, kind := nodeLabel(n.n)
 			open, close := "[", "]"
 			if !n.n.IsWorkload() {
 				open, close = "([", "])"
 			}
-			fmt.Fprintf(b, "%s%s%s%s%s\n", indent, mid[n.id], open, mermaidQuote(name+"<br/>"+kind), close)
+			fmt.Fprintf(b, "%s%s%s%s%s\n", indent, mid[n.id], open, mermaidQuote(n.n.Name+"<br/>"+string(n.n.Kind)), close)
 		}
 		if ns != "" {
 			b.WriteString("  end\n")

@@ -172,9 +172,9 @@ func sarifResultOf(f audit.Finding, loc Location, rule int) sarifResult {
 // artifactURI turns a file as given on the command line into a SARIF
 // artifact URI: relative paths (what code scanning matches against the
 // repository) relative to %SRCROOT%, absolute ones as file URIs. Standard
-// input and a live cluster have none.
+// input has none.
 func artifactURI(file string) (uri, base string, ok bool) {
-	if file == "" || strings.HasPrefix(file, "<") || strings.HasPrefix(file, "cluster ") {
+	if file == "" || strings.HasPrefix(file, "<") {
 		return "", "", false
 	}
 	p := filepath.ToSlash(filepath.Clean(file))
