@@ -149,3 +149,37 @@ func (t *tracker) sweep() {
 	}
 	t.gen++
 }
+
+// connFlows is the per-connection step shared by the live and the file
+// source: each connection is tracked first, so that it is handled once;
+// a TCP, UDP or SCTP connection then becomes a flow, another protocol is
+// counted in Skipped under its name.
+type connFlows struct {
+	tr    *tracker
+	stats *counter
+	node  string // copied into Flow.Node
+	// repeat, when not empty, is the Skipped kind counting a connection
+	// seen again; when empty, repeats are dropped silently.
+	repeat string
+	emit   func(*netpol.Flow) error
+	flow   netpol.Flow // scratch, passed to emit
+}
+
+// entry handles one connection of a dump taken at time dumped (the time
+// of a flow without a start time) and returns emit's error.
+func (c *connFlows) entry(e *entry, dumped time.Time) error {
+	if !c.tr.observe(e.key()) {
+		if c.repeat != "" {
+			c.stats.skip(c.repeat)
+		}
+		return nil
+	}
+	p, skip := e.protocol()
+	if skip != "" {
+		c.stats.skip(skip)
+		return nil
+	}
+	e.toFlow(&c.flow, p, dumped, c.node)
+	c.stats.flow()
+	return c.emit(&c.flow)
+}

@@ -25,6 +25,8 @@ const stdinName = "stdin"
 // /proc/net/nf_conntrack (see parseLine) and emits the same flows as the
 // live source would. A connection listed several times (dumps appended to
 // one file) is emitted once and counted in Stats().Skipped["duplicate"].
+// A line of another protocol is counted in Skipped under the protocol's
+// name each time: its tuples are not read, so it is not tracked.
 //
 // Malformed lines are counted in Stats().Rejected with their position
 // ("dump.txt:12: ...") and skipped, or end Run with that error when
@@ -47,9 +49,9 @@ func (s *fileSource) Stats() netpol.SourceStats { return s.stats.snapshot() }
 
 // Run reads the files in order.
 func (s *fileSource) Run(ctx context.Context, emit func(*netpol.Flow) error) error {
-	tr := newTracker()
+	cf := &connFlows{tr: newTracker(), stats: &s.stats, node: s.opts.Node, repeat: "duplicate", emit: emit}
 	for _, p := range s.opts.Paths {
-		if err := s.readPath(ctx, p, tr, emit); err != nil {
+		if err := s.readPath(ctx, p, cf); err != nil {
 			return err
 		}
 	}
@@ -58,7 +60,7 @@ func (s *fileSource) Run(ctx context.Context, emit func(*netpol.Flow) error) err
 
 // readPath opens one path ("-" is stdin; ".gz" is decompressed) and reads
 // it.
-func (s *fileSource) readPath(ctx context.Context, path string, tr *tracker, emit func(*netpol.Flow) error) error {
+func (s *fileSource) readPath(ctx context.Context, path string, cf *connFlows) error {
 	name, t := path, s.opts.Time
 	var r io.Reader
 	if path == "-" {
@@ -92,7 +94,7 @@ func (s *fileSource) readPath(ctx context.Context, path string, tr *tracker, emi
 		defer gz.Close()
 		r = gz
 	}
-	return s.read(ctx, r, name, t, tr, emit)
+	return s.read(ctx, r, name, t, cf)
 }
 
 // dumpReader reads one dump file.
@@ -101,15 +103,13 @@ type dumpReader struct {
 	name string         // for positions: the path, or stdin
 	time time.Time      // of flows without a start stamp
 	loc  *time.Location // of start stamps
-	tr   *tracker
-	emit func(*netpol.Flow) error
-	flow netpol.Flow
+	cf   *connFlows
 }
 
 // read reads the lines of one dump. t is the time of flows without a start
 // stamp.
-func (s *fileSource) read(ctx context.Context, r io.Reader, name string, t time.Time, tr *tracker, emit func(*netpol.Flow) error) error {
-	d := &dumpReader{src: s, name: name, time: t, loc: s.opts.Location, tr: tr, emit: emit}
+func (s *fileSource) read(ctx context.Context, r io.Reader, name string, t time.Time, cf *connFlows) error {
+	d := &dumpReader{src: s, name: name, time: t, loc: s.opts.Location, cf: cf}
 	if d.loc == nil {
 		d.loc = time.Local
 	}
@@ -153,14 +153,11 @@ func (d *dumpReader) line(line string, n int, tooLong bool) error {
 	case kind == lineSummary:
 		st.skip("summary")
 	case kind == lineOther:
+		// The rest of the line is not read, so there is no connection
+		// to track: each line is counted.
 		st.skip(skip)
-	case kind == lineFlow && !d.tr.observe(e.key()):
-		st.skip("duplicate")
 	case kind == lineFlow:
-		p, _ := e.protocol()
-		e.toFlow(&d.flow, p, d.time, d.src.opts.Node)
-		st.flow()
-		return d.emit(&d.flow)
+		return d.cf.entry(&e, d.time)
 	}
 	return nil
 }

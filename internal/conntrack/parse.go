@@ -68,12 +68,18 @@ func parseLine(line string, loc *time.Location) (e entry, kind lineKind, skip st
 // number, and returns the layer-3 family named (4, 6, or 0 for none) and
 // the fields from the protocol name on.
 func parseHeader(f []string, e *entry) (l3 int, rest []string, err error) {
-	if f[0] == "ipv4" || f[0] == "ipv6" {
-		want := map[string]string{"ipv4": "2", "ipv6": "10"}[f[0]]
+	var want string // the layer-3 number
+	switch f[0] {
+	case "ipv4":
+		l3, want = 4, "2"
+	case "ipv6":
+		l3, want = 6, "10"
+	}
+	if l3 != 0 {
 		if len(f) < 2 || f[1] != want {
 			return 0, nil, fmt.Errorf("%s must be followed by %s", f[0], want)
 		}
-		l3, f = map[string]int{"ipv4": 4, "ipv6": 6}[f[0]], f[2:]
+		f = f[2:]
 	}
 	if len(f) < 3 {
 		return 0, nil, errors.New("want a protocol name, its number and a timeout")
@@ -86,16 +92,34 @@ func parseHeader(f []string, e *entry) (l3 int, rest []string, err error) {
 	return l3, f, nil
 }
 
+// tupleKeys are the four keys of a tuple, in the order of tupleParts.seen.
+var tupleKeys = [4]string{"src", "dst", "sport", "dport"}
+
+// tupleKey returns the index of k in tupleKeys, or -1.
+func tupleKey(k string) int {
+	switch k {
+	case "src":
+		return 0
+	case "dst":
+		return 1
+	case "sport":
+		return 2
+	case "dport":
+		return 3
+	}
+	return -1
+}
+
 // tupleParts collects the four tuple keys of both directions.
 type tupleParts struct {
 	addrs [2][2]netip.Addr // [direction][src, dst]
 	ports [2][2]uint16
-	seen  map[string]int // key -> occurrences so far
+	seen  [len(tupleKeys)]uint8 // occurrences so far, by tupleKey
 }
 
 // parseTokens reads the key=value and [bracketed] tokens after the state.
 func parseTokens(f []string, e *entry, loc *time.Location) error {
-	tp := tupleParts{seen: map[string]int{}}
+	var tp tupleParts
 	for i := 0; i < len(f); i++ {
 		tok := f[i]
 		if strings.HasPrefix(tok, "[") {
@@ -120,8 +144,8 @@ func parseTokens(f []string, e *entry, loc *time.Location) error {
 		}
 	}
 	for d, dir := range [2]string{"original", "reply"} {
-		for _, k := range [4]string{"src", "dst", "sport", "dport"} {
-			if tp.seen[k] <= d {
+		for i, k := range tupleKeys {
+			if int(tp.seen[i]) <= d {
 				return fmt.Errorf("%s tuple has no %s=", dir, k)
 			}
 		}
@@ -133,30 +157,10 @@ func parseTokens(f []string, e *entry, loc *time.Location) error {
 
 // set records one key=value token.
 func (tp *tupleParts) set(k, v string, e *entry) error {
-	var err error
+	if i := tupleKey(k); i >= 0 {
+		return tp.setTuple(i, v)
+	}
 	switch k {
-	case "src", "dst", "sport", "dport":
-		d := tp.seen[k]
-		if d > 1 {
-			return fmt.Errorf("third %s= (a line has two tuples)", k)
-		}
-		tp.seen[k]++
-		side := 0
-		if k == "dst" || k == "dport" {
-			side = 1
-		}
-		if k == "src" || k == "dst" {
-			tp.addrs[d][side], err = netip.ParseAddr(v)
-			if err != nil || tp.addrs[d][side].Zone() != "" {
-				return fmt.Errorf("%s=%q is not an IP address", k, v)
-			}
-			return nil
-		}
-		p, err := strconv.ParseUint(v, 10, 16)
-		if err != nil {
-			return fmt.Errorf("%s=%q is not a port", k, v)
-		}
-		tp.ports[d][side] = uint16(p)
 	case "zone":
 		z, err := strconv.ParseUint(v, 10, 16)
 		if err != nil {
@@ -170,6 +174,31 @@ func (tp *tupleParts) set(k, v string, e *entry) error {
 		}
 		e.id = uint32(id)
 	}
+	return nil
+}
+
+// setTuple records the value v of tuple key tupleKeys[i]: the first one is
+// of the original tuple, the second of the reply tuple.
+func (tp *tupleParts) setTuple(i int, v string) error {
+	k, d := tupleKeys[i], tp.seen[i]
+	if d > 1 {
+		return fmt.Errorf("third %s= (a line has two tuples)", k)
+	}
+	tp.seen[i]++
+	side := i & 1 // src and sport 0, dst and dport 1
+	if i < 2 {
+		a, err := netip.ParseAddr(v)
+		if err != nil || a.Zone() != "" {
+			return fmt.Errorf("%s=%q is not an IP address", k, v)
+		}
+		tp.addrs[d][side] = a
+		return nil
+	}
+	p, err := strconv.ParseUint(v, 10, 16)
+	if err != nil {
+		return fmt.Errorf("%s=%q is not a port", k, v)
+	}
+	tp.ports[d][side] = uint16(p)
 	return nil
 }
 

@@ -54,11 +54,11 @@ func (s *liveSource) Run(ctx context.Context, emit func(*netpol.Flow) error) err
 		return err
 	}
 	defer sock.Close()
-	tr := newTracker()
+	cf := &connFlows{tr: newTracker(), stats: &s.stats, node: s.opts.Node, emit: emit}
 	tick := time.NewTicker(s.opts.interval())
 	defer tick.Stop()
 	for n := 1; ; n++ {
-		if err := s.dump(sock, tr, n == 1, emit); err != nil {
+		if err := s.dump(sock, cf, n == 1); err != nil {
 			return err
 		}
 		select {
@@ -71,31 +71,19 @@ func (s *liveSource) Run(ctx context.Context, emit func(*netpol.Flow) error) err
 
 // dump reads the whole table once and emits the connections not seen in
 // the previous dump.
-func (s *liveSource) dump(sock *nl.SocketHandle, tr *tracker, first bool, emit func(*netpol.Flow) error) error {
+func (s *liveSource) dump(sock *nl.SocketHandle, cf *connFlows, first bool) error {
 	now := time.Now()
 	entries, complete, err := s.dumpAll(sock, first)
 	if err != nil {
 		return err
 	}
-	var f netpol.Flow
 	for i := range entries {
-		e := &entries[i]
-		if !tr.observe(e.key()) {
-			continue
-		}
-		p, skip := e.protocol()
-		if skip != "" {
-			s.stats.skip(skip)
-			continue
-		}
-		e.toFlow(&f, p, now, s.opts.Node)
-		s.stats.flow()
-		if err := emit(&f); err != nil {
+		if err := cf.entry(&entries[i], now); err != nil {
 			return err
 		}
 	}
 	if complete {
-		tr.sweep()
+		cf.tr.sweep()
 	}
 	return nil
 }

@@ -59,8 +59,6 @@ type fileSource struct {
 	opts  FileOptions
 	slow  bool
 	c     counters
-	// fallbacks counts the lines the fast decoder left to protojson.
-	fallbacks int64
 }
 
 // Stats returns what was read so far; it may be called during Run.
@@ -71,7 +69,6 @@ func (s *fileSource) Stats() netpol.SourceStats { return s.c.stats() }
 // with Strict the first malformed line.
 func (s *fileSource) Run(ctx context.Context, emit func(*netpol.Flow) error) error {
 	d := &decoder{slow: s.slow}
-	defer func() { s.fallbacks += d.fallbacks }()
 	var f netpol.Flow
 	for _, p := range s.paths {
 		if err := s.runPath(ctx, p, d, &f, emit); err != nil {

@@ -42,7 +42,8 @@ func (e *SchemaError) Error() string {
 // Marshal encodes g as a state file: deterministic, indented, ending in a
 // newline.
 func Marshal(g *graph.Graph) ([]byte, error) {
-	f := fileV1{Schema: Schema, Windows: map[string]windowV1{}, Edges: []edgeV1{}}
+	schema := Schema
+	f := fileV1{Schema: &schema, Windows: map[string]windowV1{}, Edges: []edgeV1{}}
 	for ns, w := range g.Windows() {
 		f.Windows[ns] = windowV1{First: w.First, Last: w.Last}
 	}
@@ -91,23 +92,36 @@ func encodeEndpoint(e graph.SampleEndpoint) endpointV1 {
 // *SchemaError; any other problem (invalid JSON, an unknown field, a bad
 // node, protocol or time) is reported with its place in the file.
 func Unmarshal(data []byte) (*graph.Graph, error) {
-	if err := checkSchema(data); err != nil {
+	var f fileV1
+	if err := decodeFile(data, &f); err != nil {
+		// A file of another schema is refused for that reason, whatever
+		// else is wrong with it.
+		if serr := checkSchema(data); serr != nil {
+			return nil, serr
+		}
 		return nil, err
 	}
-	var f fileV1
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("decoding state: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("decoding state: data after the state object")
+	if err := schemaError(f.Schema); err != nil {
+		return nil, err
 	}
 	return f.graph()
 }
 
-// checkSchema reads the schema field alone, so that a file of another
-// schema is refused for that reason, whatever its other fields.
+// decodeFile decodes data, a single JSON object, into f.
+func decodeFile(data []byte, f *fileV1) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(f); err != nil {
+		return fmt.Errorf("decoding state: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("decoding state: data after the state object")
+	}
+	return nil
+}
+
+// checkSchema reads the schema field alone, as fileV1 does, so that a file
+// of another schema is refused for that reason, whatever its other fields.
 func checkSchema(data []byte) error {
 	var head struct {
 		Schema *string `json:"schema"`
@@ -115,12 +129,17 @@ func checkSchema(data []byte) error {
 	if err := json.Unmarshal(data, &head); err != nil {
 		return fmt.Errorf("decoding state: %w", err)
 	}
-	if head.Schema == nil || *head.Schema != Schema {
-		s := ""
-		if head.Schema != nil {
-			s = *head.Schema
-		}
-		return &SchemaError{Schema: s}
+	return schemaError(head.Schema)
+}
+
+// schemaError returns a *SchemaError unless schema is Schema; nil means no
+// schema field (or a null one).
+func schemaError(schema *string) error {
+	if schema == nil {
+		return &SchemaError{}
+	}
+	if *schema != Schema {
+		return &SchemaError{Schema: *schema}
 	}
 	return nil
 }

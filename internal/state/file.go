@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -47,17 +48,32 @@ func Save(path string, g *graph.Graph) error {
 		return err
 	}
 	mode := fs.FileMode(0o644)
-	if old, err := os.ReadFile(path); err == nil {
+	if old, err := readExisting(path, &mode); err == nil {
 		if err := checkSchema(old); err != nil {
 			return fmt.Errorf("refusing to overwrite %q: %w", path, err)
-		}
-		if fi, err := os.Stat(path); err == nil {
-			mode = fi.Mode().Perm()
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("writing state: %w", err)
 	}
 	return writeAtomic(path, data, mode)
+}
+
+// readExisting reads the file at path and sets *perm to its permission
+// bits, leaving it alone when they cannot be read.
+func readExisting(path string, perm *fs.FileMode) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err == nil {
+		*perm = fi.Mode().Perm()
+	}
+	return data, nil
 }
 
 // writeAtomic replaces path with data so that a crash leaves either the

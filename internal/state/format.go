@@ -12,7 +12,8 @@ const schemaPrefix = "netpol.dev/state/v"
 
 // fileV1 is the state file, schema netpol.dev/state/v1.
 type fileV1 struct {
-	Schema string `json:"schema"`
+	// Schema is nil when the field is absent or null.
+	Schema *string `json:"schema"`
 	// Windows is the learning window of each observed namespace.
 	Windows map[string]windowV1 `json:"windows"`
 	Edges   []edgeV1            `json:"edges"`
