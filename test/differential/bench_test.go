@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -69,7 +70,7 @@ func BenchmarkOracles(b *testing.B) {
 		{"knp", bins["knp"], nil},
 		{"cyclonus", bins["cyclonus"], nil},
 	} {
-		args := append([]string{"-bench", "300000", "-scenario", file}, o.args...)
+		args := append([]string{"-bench", strconv.Itoa(benchTuples), "-scenario", file}, o.args...)
 		out, err := exec.Command(o.bin, args...).Output()
 		if err != nil {
 			b.Fatalf("%s %v: %v", o.name, args, err)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -54,6 +55,20 @@ func (r result) ok(t *testing.T) result {
 		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 	return r
+}
+
+// kubectlPath finds kubectl; without it the test fails, or skips with
+// NETPOL_SKIP_KUBECTL=1.
+func kubectlPath(t *testing.T) string {
+	t.Helper()
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		if os.Getenv("NETPOL_SKIP_KUBECTL") == "1" {
+			t.Skip("NETPOL_SKIP_KUBECTL=1 and no kubectl on PATH")
+		}
+		t.Fatalf("no kubectl on PATH (install it, or set NETPOL_SKIP_KUBECTL=1): %v", err)
+	}
+	return kubectl
 }
 
 func ctx(t *testing.T) context.Context {

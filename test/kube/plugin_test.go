@@ -69,13 +69,7 @@ func waitAllowed(t *testing.T, kubeconfig string, args ...string) {
 // kubectl, which finds it on PATH.
 func TestKubectlPlugin(t *testing.T) {
 	s := kubetest.Get(t)
-	kubectl, err := exec.LookPath("kubectl")
-	if err != nil {
-		if os.Getenv("NETPOL_SKIP_KUBECTL") == "1" {
-			t.Skip("NETPOL_SKIP_KUBECTL=1 and no kubectl on PATH")
-		}
-		t.Fatalf("no kubectl on PATH (install it, or set NETPOL_SKIP_KUBECTL=1): %v", err)
-	}
+	kubectl := kubectlPath(t)
 	bin := t.TempDir()
 	root, err := kubetest.RepoRoot()
 	if err != nil {

@@ -20,8 +20,8 @@
 #                       (default: a new mktemp -d directory, printed in the env lines)
 #   KUBE_READY_TIMEOUT  seconds to wait for /readyz (default 120)
 #   KUBE_NO_BUILD=1     fail instead of building when a binary is missing
-#   KUBE_SERVICE_CIDR   --service-cluster-ip-range of the API server (default 10.0.0.0/24;
-#                       the lab uses the demo's 10.96.0.0/16)
+#   KUBE_SERVICE_CIDR   --service-cluster-ip-range of the API server (default 10.96.0.0/16,
+#                       the usual one, which holds the demo's ClusterIPs)
 #   KUBE_WATCH_PID      stop the servers when this process exits (for test harnesses
 #                       that may be killed before their cleanup runs)
 #
@@ -106,7 +106,7 @@ certs() {
 basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
-subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc
+subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc
 EOF
 		printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n' >client.ext
 		$o req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=kube-apiserver" 2>/dev/null
@@ -189,7 +189,7 @@ start_once() { # attempt
 		--client-ca-file "$pki/ca.crt" --token-auth-file "$pki/tokens.csv" \
 		--service-account-issuer https://kubernetes.default.svc \
 		--service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
-		--service-cluster-ip-range "${KUBE_SERVICE_CIDR:-10.0.0.0/24}" \
+		--service-cluster-ip-range "${KUBE_SERVICE_CIDR:-10.96.0.0/16}" \
 		--authorization-mode RBAC \
 		--disable-admission-plugins ServiceAccount \
 		--cert-dir "$d/kas-certs" >"$d/kube-apiserver.log" 2>&1 &

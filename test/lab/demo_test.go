@@ -48,15 +48,12 @@ func TestDemo(t *testing.T) {
 	step := func(name string, t0 time.Time) { timings = append(timings, fmt.Sprintf("%s %v", name, since(t0))) }
 
 	t0 := time.Now()
-	kubeconfig := startKube(t, "10.96.0.0/16")
+	kubeconfig := startKube(t)
 	step("kube-up", t0)
 
 	dir := t.TempDir()
 	t0 = time.Now()
-	enforcer, agent := filepath.Join(dir, "enforcer"), filepath.Join(dir, "agent")
-	if out, err := exec.Command("go", "build", "-o", dir, "./enforcer", "./agent").CombinedOutput(); err != nil {
-		t.Fatalf("building the enforcer and the agent: %v\n%s", err, out)
-	}
+	enforcer, agent := labBinaries(t)
 	n := &netpolRunner{bin: buildNetpol(t, dir), kubeconfig: kubeconfig, dir: dir}
 	step("build", t0)
 

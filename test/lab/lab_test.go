@@ -50,15 +50,12 @@ func (p probeCase) String() string {
 func TestLab(t *testing.T) {
 	skipUnlessCapable(t)
 	t0 := time.Now()
-	kubeconfig := startKube(t, "")
+	kubeconfig := startKube(t)
 	tKube := time.Since(t0)
 
 	dir := t.TempDir()
-	enforcer, agent := filepath.Join(dir, "enforcer"), filepath.Join(dir, "agent")
 	t1 := time.Now()
-	if out, err := exec.Command("go", "build", "-o", dir, "./enforcer", "./agent").CombinedOutput(); err != nil {
-		t.Fatalf("building the enforcer and the agent: %v\n%s", err, out)
-	}
+	enforcer, agent := labBinaries(t)
 	tBuild := time.Since(t1)
 
 	var specs []string
@@ -147,6 +144,40 @@ func TestLab(t *testing.T) {
 		tOpen.Round(time.Millisecond), tApply.Round(time.Millisecond), tPolicy.Round(time.Millisecond), time.Since(t0).Round(time.Millisecond))
 }
 
+// bins holds the enforcer and the agent, built once for all the tests of
+// the package (TestMain removes them).
+var bins struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if bins.dir != "" {
+		os.RemoveAll(bins.dir)
+	}
+	os.Exit(code)
+}
+
+// labBinaries builds the enforcer and the agent on first use and returns
+// their paths.
+func labBinaries(t *testing.T) (enforcer, agent string) {
+	t.Helper()
+	bins.once.Do(func() {
+		if bins.dir, bins.err = os.MkdirTemp("", "nplab-bin-"); bins.err != nil {
+			return
+		}
+		if out, err := exec.Command("go", "build", "-o", bins.dir, "./enforcer", "./agent").CombinedOutput(); err != nil {
+			bins.err = fmt.Errorf("building the enforcer and the agent: %w\n%s", err, out)
+		}
+	})
+	if bins.err != nil {
+		t.Fatal(bins.err)
+	}
+	return filepath.Join(bins.dir, "enforcer"), filepath.Join(bins.dir, "agent")
+}
+
 // skipUnlessCapable skips the test when it cannot run: not root, a tool
 // missing (ip, iptables, go and the tools named), or NETPOL_SKIP_KUBE=1.
 // With NETPOL_LAB_REQUIRED=1 (as .ci/run sets it) a missing capability
@@ -173,9 +204,8 @@ func skipUnlessCapable(t *testing.T, tools ...string) {
 
 // startKube starts a kube-apiserver and etcd with test/kube/start-kube.sh
 // (binaries from its cache; built if missing) and stops them at cleanup.
-// serviceCIDR is the API server's Service address range ("": the script's
-// default).
-func startKube(t *testing.T, serviceCIDR string) string {
+// Its Service range, 10.96.0.0/16, holds the demo's ClusterIPs.
+func startKube(t *testing.T) string {
 	t.Helper()
 	script, err := filepath.Abs(filepath.Join("..", "kube", "start-kube.sh"))
 	if err != nil {
@@ -184,9 +214,6 @@ func startKube(t *testing.T, serviceCIDR string) string {
 	dir := t.TempDir()
 	cmd := exec.Command("bash", script, "start")
 	cmd.Env = append(os.Environ(), "KUBE_TEST_DIR="+dir, fmt.Sprintf("KUBE_WATCH_PID=%d", os.Getpid()))
-	if serviceCIDR != "" {
-		cmd.Env = append(cmd.Env, "KUBE_SERVICE_CIDR="+serviceCIDR)
-	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -158,11 +158,6 @@ func (s *Server) Config(t testing.TB) *rest.Config {
 	return s.config(t, s.Kubeconfig)
 }
 
-// RestrictedConfig returns the restricted user's REST config.
-func (s *Server) RestrictedConfig(t testing.TB) *rest.Config {
-	return s.config(t, s.RestrictedKubeconfig)
-}
-
 func (s *Server) config(t testing.TB, path string) *rest.Config {
 	t.Helper()
 	cfg, err := clientcmd.BuildConfigFromFlags("", path)

@@ -1,56 +1,21 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/netpol/netpol/test/oracles/scenario"
+	"github.com/netpol/netpol/test/oracles/scenario/scenariotest"
 )
-
-func runCLI(t *testing.T, stdin string, args ...string) (string, string, int) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := run(args, strings.NewReader(stdin), &stdout, &stderr)
-	return stdout.String(), stderr.String(), code
-}
-
-func matrix(t *testing.T, args ...string) *scenario.Output {
-	t.Helper()
-	stdout, stderr, code := runCLI(t, "", args...)
-	if code != 0 {
-		t.Fatalf("run(%q) = %d: %s", args, code, stderr)
-	}
-	out, err := scenario.ReadOutput(strings.NewReader(stdout))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func expectation(t *testing.T, name string) *scenario.Output {
-	t.Helper()
-	f, err := os.Open("../testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	want, err := scenario.ReadOutput(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return want
-}
 
 // TestVerdicts checks hand-derived verdicts: default-deny plus an allow from
 // one pod on a named port, an ipBlock with except, externals (IPv4 and IPv6).
 func TestVerdicts(t *testing.T) {
-	want := expectation(t, "smoke.expect.json")
+	want := scenariotest.Expectation(t, "../testdata/"+"smoke.expect.json")
 	for _, mode := range []string{"-simplify=false", "-simplify"} {
-		out := matrix(t, mode, "-scenario", "../testdata/smoke.json")
+		out := scenariotest.Matrix(t, run, mode, "-scenario", "../testdata/smoke.json")
 		if m := out.Mismatches(want); len(m) > 0 {
 			t.Errorf("%s: wrong verdicts:\n%s", mode, strings.Join(m, "\n"))
 		}
@@ -71,20 +36,20 @@ var knownBugs = []scenario.Key{
 // opposite of the truth exactly on knownBugs. If it starts to agree, the bug
 // list in ../README.md is out of date.
 func TestKnownBugs(t *testing.T) {
-	want := expectation(t, "cyclonus-bugs.expect.json")
+	want := scenariotest.Expectation(t, "../testdata/"+"cyclonus-bugs.expect.json")
 	for i, r := range want.Results {
 		if slices.Contains(knownBugs, scenario.Key{From: r.From, To: r.To, Probe: r.Probe}) {
 			want.Results[i].Allowed = !r.Allowed
 		}
 	}
-	out := matrix(t, "-scenario", "../testdata/cyclonus-bugs.json")
+	out := scenariotest.Matrix(t, run, "-scenario", "../testdata/cyclonus-bugs.json")
 	if m := out.Mismatches(want); len(m) > 0 {
 		t.Errorf("verdicts differ from truth-with-known-bugs:\n%s", strings.Join(m, "\n"))
 	}
 }
 
 func TestBench(t *testing.T) {
-	stdout, stderr, code := runCLI(t, "", "-bench", "500", "-scenario", "../testdata/smoke.json")
+	stdout, stderr, code := scenariotest.CLI(t, run, "", "-bench", "500", "-scenario", "../testdata/smoke.json")
 	var res scenario.BenchResult
 	if code != 0 || json.Unmarshal([]byte(stdout), &res) != nil || res.Oracle != "cyclonus" || res.Tuples != 500 {
 		t.Errorf("bench = %d %q %q", code, stdout, stderr)
@@ -104,7 +69,7 @@ func TestErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			stdout, stderr, code := runCLI(t, tc.in)
+			stdout, stderr, code := scenariotest.CLI(t, run, tc.in)
 			if code != 2 || stdout != "" || !strings.Contains(stderr, tc.want) {
 				t.Errorf("run() = %d, stdout %q, stderr %q; want 2 and %q", code, stdout, stderr, tc.want)
 			}

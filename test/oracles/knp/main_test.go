@@ -1,48 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/netpol/netpol/test/oracles/scenario"
+	"github.com/netpol/netpol/test/oracles/scenario/scenariotest"
 )
-
-func runCLI(t *testing.T, stdin string, args ...string) (string, string, int) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := run(args, strings.NewReader(stdin), &stdout, &stderr)
-	return stdout.String(), stderr.String(), code
-}
-
-func matrix(t *testing.T, args ...string) *scenario.Output {
-	t.Helper()
-	stdout, stderr, code := runCLI(t, "", args...)
-	if code != 0 {
-		t.Fatalf("run(%q) = %d: %s", args, code, stderr)
-	}
-	out, err := scenario.ReadOutput(strings.NewReader(stdout))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func expectation(t *testing.T, name string) *scenario.Output {
-	t.Helper()
-	f, err := os.Open("../testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	want, err := scenario.ReadOutput(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return want
-}
 
 // TestVerdicts checks hand-derived verdicts in both modes: default-deny plus
 // an allow from one pod on a named port, an ipBlock with except, externals
@@ -50,9 +15,9 @@ func expectation(t *testing.T, name string) *scenario.Output {
 // that knp gets right.
 func TestVerdicts(t *testing.T) {
 	for _, file := range []string{"smoke", "cyclonus-bugs"} {
-		want := expectation(t, file+".expect.json")
+		want := scenariotest.Expectation(t, "../testdata/"+file+".expect.json")
 		for _, mode := range [][]string{nil, {"-pure"}} {
-			out := matrix(t, append(mode, "-scenario", "../testdata/"+file+".json")...)
+			out := scenariotest.Matrix(t, run, append(mode, "-scenario", "../testdata/"+file+".json")...)
 			if m := out.Mismatches(want); len(m) > 0 {
 				t.Errorf("%s %q: wrong verdicts:\n%s", file, mode, strings.Join(m, "\n"))
 			}
@@ -63,8 +28,8 @@ func TestVerdicts(t *testing.T) {
 func TestModesAgree(t *testing.T) {
 	for _, file := range []string{"smoke", "cyclonus-bugs"} {
 		path := "../testdata/" + file + ".json"
-		engine, _, _ := runCLI(t, "", "-scenario", path)
-		pure, _, _ := runCLI(t, "", "-pure", "-scenario", path)
+		engine, _, _ := scenariotest.CLI(t, run, "", "-scenario", path)
+		pure, _, _ := scenariotest.CLI(t, run, "", "-pure", "-scenario", path)
 		if engine == "" || engine != pure {
 			t.Errorf("%s: engine and -pure outputs differ:\n%s\n---\n%s", file, engine, pure)
 		}
@@ -73,14 +38,14 @@ func TestModesAgree(t *testing.T) {
 
 func TestMatrixSize(t *testing.T) {
 	// smoke: 5 pods + 2 externals = 7 endpoints, 7*6 - 2 external pairs = 40, times 3 probes.
-	if got := len(matrix(t, "-scenario", "../testdata/smoke.json").Results); got != 120 {
+	if got := len(scenariotest.Matrix(t, run, "-scenario", "../testdata/smoke.json").Results); got != 120 {
 		t.Errorf("results = %d, want 120", got)
 	}
 }
 
 func TestBench(t *testing.T) {
 	for _, mode := range []string{"-pure=false", "-pure"} {
-		stdout, stderr, code := runCLI(t, "", mode, "-bench", "500", "-scenario", "../testdata/smoke.json")
+		stdout, stderr, code := scenariotest.CLI(t, run, "", mode, "-bench", "500", "-scenario", "../testdata/smoke.json")
 		var res scenario.BenchResult
 		if code != 0 || json.Unmarshal([]byte(stdout), &res) != nil || res.Oracle != "knp" || res.Tuples != 500 {
 			t.Errorf("%s: bench = %d %q %q", mode, code, stdout, stderr)
@@ -98,7 +63,7 @@ func TestErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			stdout, stderr, code := runCLI(t, tc.in)
+			stdout, stderr, code := scenariotest.CLI(t, run, tc.in)
 			if code != 2 || stdout != "" || !strings.Contains(stderr, tc.want) {
 				t.Errorf("run() = %d, stdout %q, stderr %q; want 2 and %q", code, stdout, stderr, tc.want)
 			}
